@@ -1,0 +1,68 @@
+// The `sirocco` command: subcommands over the engine's public API.
+
+import ArgumentParser
+import Foundation
+import SiroccoEngine
+
+@main
+struct Sirocco: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sirocco",
+        abstract: "Chat with local language models in the terminal, on Sirocco's own inference engine.",
+        subcommands: [RunCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}
+
+/// Where the model comes from: `--model PATH`, else `$SIROCCO_MODEL`, else the default model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Path to a GGUF model file (default: $SIROCCO_MODEL or the SmolLM2 model installed by scripts/setup-models.sh).")
+    var model: String?
+
+    var resolvedPath: String {
+        if let model { return model }
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["SIROCCO_MODEL"], !path.isEmpty { return path }
+        let dir = env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/sirocco/models")
+        return (dir as NSString).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+
+    /// Loads the model or exits with a one-line message.
+    func load() throws -> Model {
+        let path = resolvedPath
+        if model == nil && !FileManager.default.fileExists(atPath: path) {
+            throw CLIError("default model not found at \(path); run scripts/setup-models.sh or pass --model PATH")
+        }
+        do {
+            return try Model(path: path)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// A user-facing failure: printed as one line, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning any error into "sirocco: error: …" and exit status 1.
+    func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("sirocco: error: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("sirocco: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+func defaultThreadCount() -> Int { ProcessInfo.processInfo.activeProcessorCount }

@@ -1,0 +1,105 @@
+// InferenceContext: one sequence being evaluated — KV cache, scratch buffers and worker threads.
+
+import Foundation
+
+/// Evaluates tokens of one sequence against a Model and hands back logits.
+/// Not thread-safe: one caller at a time (a generation loop).
+public final class InferenceContext: @unchecked Sendable {
+    public let model: Model
+    public let cache: KVCache
+    public let contextLength: Int
+    /// Tokens evaluated in one forward call (longer inputs are split into batches of this size).
+    public let batchSize: Int
+    let pool: ThreadPool
+    let scratch: ForwardScratch
+    let multiplier: MatrixMultiplier
+    private var logitsBuffer: [Float]
+    /// The tokens whose keys and values the cache holds, in order.
+    public private(set) var tokens: [TokenID] = []
+
+    public init(model: Model, contextLength: Int = 4096, batchSize: Int = 256, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        let c = model.config
+        self.model = model
+        self.contextLength = max(1, contextLength)
+        self.batchSize = max(1, min(batchSize, self.contextLength))
+        pool = ThreadPool(threadCount: threads)
+        scratch = ForwardScratch(config: c, maxBatch: self.batchSize, threads: pool.threadCount)
+        multiplier = MatrixMultiplier(pool: pool, maxRows: self.batchSize,
+                                      maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
+        cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
+                        capacity: self.contextLength)
+        logitsBuffer = [Float](repeating: 0, count: c.vocabularySize)
+    }
+
+    public var threadCount: Int { pool.threadCount }
+    /// Positions held in the KV cache.
+    public var position: Int { cache.count }
+
+    /// Evaluates `newTokens` after those already cached and returns the logits of the last one.
+    @discardableResult
+    public func evaluate(_ newTokens: [TokenID]) throws -> [Float] {
+        guard !newTokens.isEmpty else { return logitsBuffer }
+        guard cache.count + newTokens.count <= contextLength else {
+            throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
+        }
+        let vocab = model.config.vocabularySize
+        for t in newTokens where t < 0 || Int(t) >= vocab {
+            throw ModelError.invalidToken(id: Int(t), vocabularySize: vocab)
+        }
+        var offset = 0
+        while offset < newTokens.count {
+            let end = min(newTokens.count, offset + batchSize)
+            newTokens[offset..<end].withUnsafeBufferPointer { batch in
+                logitsBuffer.withUnsafeMutableBufferPointer { logits in
+                    model.network.forward(tokens: batch, cache: cache, scratch: scratch, mm: multiplier,
+                                          logits: logits.baseAddress!, allLogits: false)
+                }
+            }
+            offset = end
+        }
+        tokens.append(contentsOf: newTokens)
+        return logitsBuffer
+    }
+
+    /// Evaluates `newTokens` and returns the logits of every one of them ([n][vocab]).
+    public func evaluateAll(_ newTokens: [TokenID]) throws -> [[Float]] {
+        guard cache.count + newTokens.count <= contextLength else {
+            throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
+        }
+        let vocab = model.config.vocabularySize
+        var result: [[Float]] = []
+        var offset = 0
+        while offset < newTokens.count {
+            let end = min(newTokens.count, offset + batchSize)
+            var block = [Float](repeating: 0, count: (end - offset) * vocab)
+            newTokens[offset..<end].withUnsafeBufferPointer { batch in
+                block.withUnsafeMutableBufferPointer { logits in
+                    model.network.forward(tokens: batch, cache: cache, scratch: scratch, mm: multiplier,
+                                          logits: logits.baseAddress!, allLogits: true)
+                }
+            }
+            for r in 0..<(end - offset) { result.append(Array(block[r * vocab..<(r + 1) * vocab])) }
+            offset = end
+        }
+        tokens.append(contentsOf: newTokens)
+        if let last = result.last { logitsBuffer = last }
+        return result
+    }
+
+    /// Keeps only the first `count` cached tokens (the prefix shared with the next prompt).
+    public func truncate(to count: Int) {
+        let keep = max(0, min(count, tokens.count))
+        tokens.removeSubrange(keep...)
+        cache.truncate(to: keep)
+    }
+
+    /// Empties the cache.
+    public func reset() { truncate(to: 0) }
+
+    /// Length of the common prefix of the cached tokens and `other`.
+    public func sharedPrefixLength(with other: [TokenID]) -> Int {
+        var i = 0
+        while i < tokens.count && i < other.count && tokens[i] == other[i] { i += 1 }
+        return i
+    }
+}

@@ -1,0 +1,35 @@
+// Model: a GGUF file loaded for inference — its hyperparameters, tokenizer and network.
+
+import Foundation
+
+/// A loaded language model. Weights stay memory-mapped; many contexts may share one Model.
+public final class Model: @unchecked Sendable {
+    public let file: GGUFFile
+    public let config: ModelConfig
+    public let tokenizer: Tokenizer
+    let network: LlamaModel
+
+    /// Opens and validates the model at `path` (throws GGUFError, ModelError or TokenizerError).
+    public init(path: String) throws {
+        file = try GGUFFile(path: path)
+        config = try ModelConfig(gguf: file)
+        tokenizer = try Tokenizer(gguf: file)
+        network = try LlamaModel(file: file, config: config)
+    }
+
+    /// The Jinja chat template stored in the file, if any.
+    public var chatTemplate: String? { file.string(GGUFKey.chatTemplate) }
+
+    /// Bytes of weights read for each generated token (for bandwidth estimates).
+    public var weightBytesPerToken: Int { network.weights.bytesPerToken }
+
+    /// Counts of tensors per GGML type, e.g. ["Q4_1": 210, "F32": 61].
+    public var tensorTypeCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for t in file.tensors { counts[t.type.description, default: 0] += 1 }
+        return counts
+    }
+
+    /// Total number of parameters (elements of every tensor).
+    public var parameterCount: Int { file.tensors.reduce(0) { $0 + $1.elementCount } }
+}

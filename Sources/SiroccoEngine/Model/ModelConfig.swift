@@ -1,0 +1,79 @@
+// ModelConfig: the hyperparameters of a decoder-only transformer, decoded from GGUF metadata.
+
+/// How RoPE pairs dimensions: GGML's "normal" (adjacent pairs, Llama GGUFs) or NeoX (halves).
+public enum RopeStyle: String, Sendable { case normal, neox }
+
+/// Hyperparameters of one model; derived values are computed properties.
+public struct ModelConfig: Sendable, Equatable {
+    public static let supportedArchitectures = ["llama"]
+
+    public var architecture: String
+    public var name: String
+    public var trainedContextLength: Int
+    public var embeddingLength: Int          // d_model
+    public var layerCount: Int
+    public var feedForwardLength: Int
+    public var headCount: Int
+    public var kvHeadCount: Int
+    public var headDim: Int
+    public var rmsEpsilon: Float
+    public var ropeDimensions: Int
+    public var ropeFreqBase: Float
+    public var ropeFreqScale: Float
+    public var ropeStyle: RopeStyle
+    public var vocabularySize: Int
+
+    /// Query heads per KV head (grouped-query attention).
+    public var groupSize: Int { headCount / kvHeadCount }
+    public var qDim: Int { headCount * headDim }
+    public var kvDim: Int { kvHeadCount * headDim }
+
+    /// Decodes the hyperparameters of `file`, validating them.
+    public init(gguf file: GGUFFile) throws(ModelError) {
+        let path = file.path
+        guard let arch = file.string(GGUFKey.architecture) else {
+            throw .missingKey(file: path, key: GGUFKey.architecture)
+        }
+        guard ModelConfig.supportedArchitectures.contains(arch) else {
+            throw .unsupportedArchitecture(file: path, architecture: arch, supported: ModelConfig.supportedArchitectures)
+        }
+        func required(_ key: String) throws(ModelError) -> Int {
+            guard let v = file.int(key) else { throw .missingKey(file: path, key: key) }
+            guard v > 0 else { throw .badHyperparameter(file: path, key: key, reason: "must be positive, got \(v)") }
+            return v
+        }
+        architecture = arch
+        name = file.string(GGUFKey.name) ?? "unnamed"
+        embeddingLength = try required(GGUFKey.embeddingLength(arch))
+        layerCount = try required(GGUFKey.blockCount(arch))
+        feedForwardLength = try required(GGUFKey.feedForwardLength(arch))
+        headCount = try required(GGUFKey.headCount(arch))
+        kvHeadCount = file.int(GGUFKey.headCountKV(arch)) ?? headCount
+        trainedContextLength = file.int(GGUFKey.contextLength(arch)) ?? 2048
+        headDim = file.int(GGUFKey.keyLength(arch)) ?? embeddingLength / headCount
+        rmsEpsilon = file.float(GGUFKey.rmsEpsilon(arch)) ?? 1e-5
+        ropeDimensions = file.int(GGUFKey.ropeDimensionCount(arch)) ?? headDim
+        ropeFreqBase = file.float(GGUFKey.ropeFreqBase(arch)) ?? 10000
+        ropeStyle = .normal
+        ropeFreqScale = 1
+        if let scaling = file.string(GGUFKey.ropeScalingType(arch)), scaling == "linear",
+           let factor = file.float(GGUFKey.ropeScalingFactor(arch)), factor > 0 {
+            ropeFreqScale = 1 / factor
+        }
+        let tokenCount = file.metadata[GGUFKey.tokens]?.arrayValue?.count
+        vocabularySize = file.int(GGUFKey.vocabSize(arch)) ?? tokenCount ?? 0
+
+        guard kvHeadCount > 0, headCount % kvHeadCount == 0 else {
+            throw .badHyperparameter(file: path, key: GGUFKey.headCountKV(arch),
+                                     reason: "\(kvHeadCount) KV heads do not divide \(headCount) query heads")
+        }
+        guard headDim > 0, headDim % 2 == 0, ropeDimensions <= headDim, ropeDimensions % 2 == 0 else {
+            throw .badHyperparameter(file: path, key: GGUFKey.ropeDimensionCount(arch),
+                                     reason: "head size \(headDim) / RoPE dimensions \(ropeDimensions) are inconsistent")
+        }
+        guard vocabularySize > 0 else { throw .missingKey(file: path, key: GGUFKey.tokens) }
+        guard rmsEpsilon > 0, rmsEpsilon.isFinite, ropeFreqBase > 0, ropeFreqBase.isFinite else {
+            throw .badHyperparameter(file: path, key: GGUFKey.ropeFreqBase(arch), reason: "must be a positive number")
+        }
+    }
+}

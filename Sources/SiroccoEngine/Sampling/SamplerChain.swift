@@ -1,0 +1,99 @@
+// SamplerChain: llama.cpp's default order — logit bias → penalties → top-k → typical → top-p →
+// min-p → temperature → a seeded draw (or the argmax when greedy).
+
+import Foundation
+
+/// Chooses tokens from logits according to `settings`; reproducible for a given seed.
+/// Settings may change between any two tokens; history (for penalties) survives the change.
+public struct SamplerChain: Sendable {
+    public var settings: SamplerSettings {
+        didSet { if settings.seed != oldValue.seed { rng = SplitMix64(seed: settings.seed) } }
+    }
+    private var logitBias = LogitBiasSampler()
+    private var penalties = PenaltySampler()
+    private var topK = TopKSampler()
+    private var typical = TypicalSampler()
+    private var topP = TopPSampler()
+    private var minP = MinPSampler()
+    private var temperature = TemperatureSampler()
+    private var rng: SplitMix64
+
+    public init(settings: SamplerSettings = SamplerSettings()) {
+        self.settings = settings
+        rng = SplitMix64(seed: settings.seed)
+    }
+
+    /// The index of the largest logit (lowest index on ties).
+    public static func argmax(_ logits: [Float]) -> TokenID {
+        var best = 0
+        var bestValue = -Float.infinity
+        for (i, v) in logits.enumerated() where v > bestValue {
+            best = i
+            bestValue = v
+        }
+        return TokenID(best)
+    }
+
+    /// The candidates left after every filter, with probabilities (for display and tests).
+    public mutating func candidates(_ logits: [Float]) -> TokenCandidates {
+        var c = TokenCandidates(logits: logits)
+        let s = settings
+        logitBias.apply(&c, settings: s)
+        penalties.apply(&c, settings: s)
+        topK.apply(&c, settings: s)
+        typical.apply(&c, settings: s)
+        topP.apply(&c, settings: s)
+        minP.apply(&c, settings: s)
+        temperature.apply(&c, settings: s)
+        c.computeProbabilities()
+        return c
+    }
+
+    /// Picks the next token and records it in the history (call `accept` yourself only for
+    /// tokens you did not sample, e.g. the prompt).
+    public mutating func sample(_ logits: [Float]) -> TokenID {
+        let s = settings
+        let token: TokenID
+        if s.temperature <= 0 && s.logitBias.isEmpty && !penaltiesActive {
+            token = SamplerChain.argmax(logits)
+        } else {
+            let c = candidates(logits)
+            let r = Float(Double(rng.next() >> 11) / Double(1 << 53))
+            var acc: Float = 0
+            var chosen = c.ids[c.count - 1]
+            for (i, p) in c.probabilities.enumerated() {
+                acc += p
+                if r < acc { chosen = c.ids[i]; break }
+            }
+            token = chosen
+        }
+        accept(token)
+        return token
+    }
+
+    private var penaltiesActive: Bool {
+        settings.repeatPenalty != 1 || settings.frequencyPenalty != 0 || settings.presencePenalty != 0
+    }
+
+    /// Adds `token` to the penalty history.
+    public mutating func accept(_ token: TokenID) { penalties.accept(token) }
+
+    /// Forgets the history and restarts the random sequence from the seed.
+    public mutating func reset() {
+        penalties.reset()
+        rng = SplitMix64(seed: settings.seed)
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so runs are reproducible on every platform.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

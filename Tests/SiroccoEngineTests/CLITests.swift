@@ -1,0 +1,104 @@
+// The `sirocco` executable as a user runs it: outputs, and one-line errors with a non-zero exit.
+
+import Foundation
+import Testing
+
+/// Runs the built `sirocco` binary (next to the test bundle in .build/<config>/).
+func runSirocco(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("sirocco")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        throw MissingFixture(name: "\(binary.path) (build the package before testing: swift build -c release)")
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite(.serialized) struct CLITests {
+    func expectOneLineError(_ r: (status: Int32, stdout: String, stderr: String), containing text: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status != 0, sourceLocation: sourceLocation)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count >= 1 && lines[0].contains(text), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+    }
+
+    @Test func missingModelFile() throws {
+        expectOneLineError(try runSirocco(["info", "--model", "/nonexistent/x.gguf"]), containing: "No such file")
+    }
+
+    @Test func notAModelFile() throws {
+        let path = NSTemporaryDirectory() + "sirocco-not-a-model.gguf"
+        try Data("hello, this is not a model".utf8).write(to: URL(fileURLWithPath: path))
+        expectOneLineError(try runSirocco(["run", "--model", path, "--prompt", "hi"]), containing: "not a GGUF file")
+    }
+
+    @Test func truncatedModelFile() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: ReferenceModel.path), options: .alwaysMapped)
+        let path = NSTemporaryDirectory() + "sirocco-truncated.gguf"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        expectOneLineError(try runSirocco(["info", "--model", path]), containing: "past the end of the file")
+    }
+
+    @Test func missingDefaultModelSaysHowToGetIt() throws {
+        let r = try runSirocco(["info"], environment: ["SIROCCO_MODELS": "/nonexistent-dir", "SIROCCO_MODEL": ""])
+        expectOneLineError(r, containing: "scripts/setup-models.sh")
+    }
+
+    @Test(arguments: [
+        (["run", "--prompt", ""], "empty"),
+        (["run", "--prompt", "hi", "--max-tokens", "0"], "--max-tokens"),
+        (["run", "--prompt", "hi", "--temp=-1"], "temperature"),
+        (["run", "--prompt", "hi", "--top-p", "1.5"], "top-p"),
+    ])
+    func invalidArguments(arguments: [String], message: String) throws {
+        expectOneLineError(try runSirocco(arguments), containing: message)
+    }
+
+    @Test func promptLongerThanContext() throws {
+        let long = String(repeating: "word ", count: 200)
+        expectOneLineError(try runSirocco(["run", "--raw", "--prompt", long, "--ctx-size", "64", "-n", "4"]),
+                           containing: "longer than the context")
+    }
+
+    @Test func tokenizeMatchesLlamaCpp() throws {
+        let reference = try ReferenceModel.reference()
+        for c in reference.tokenize.prefix(8) where !c.text.isEmpty {
+            let r = try runSirocco(["tokenize", c.text])
+            #expect(r.status == 0)
+            let ids = try JSONDecoder().decode([Int32].self, from: Data(r.stdout.utf8))
+            #expect(ids == c.ids, "\(c.text)")
+        }
+    }
+
+    @Test func infoDescribesTheModel() throws {
+        let r = try runSirocco(["info"])
+        #expect(r.status == 0)
+        for needle in ["llama", "layers:            30", "576", "9 query, 3 key/value", "49152", "Q4_1", "Q8_0", "smollm", "100000"] {
+            #expect(r.stdout.contains(needle), "missing \(needle) in:\n\(r.stdout)")
+        }
+    }
+
+    @Test func greedyRawRunMatchesLlamaCpp() throws {
+        let p = try ReferenceModel.reference().prompts.first { $0.name == "chat_2plus2" }!
+        let r = try runSirocco(["run", "--raw", "--prompt", p.prompt, "--temp", "0", "-n", "32", "--threads", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // generation stops at <|im_end|>; everything before it must match llama.cpp's greedy text
+        let expected = p.greedy_text.components(separatedBy: "<|im_end|>")[0]
+        #expect(r.stdout == expected + "\n")
+        #expect(r.stderr.contains("tokens/s") && r.stderr.contains("stop: endOfGeneration"))
+    }
+}
