@@ -52,34 +52,34 @@ struct RunCommand: ParsableCommand {
             do { try settings.validate() } catch { throw CLIError("\(error)") }
 
             let model = try modelOptions.load()
-            let text: String
+            let tokens: [TokenID]
             if raw {
-                text = prompt
+                tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
             } else {
-                let template = model.chatTemplate.flatMap(ChatTemplate.detect(fromJinja:)) ?? .chatml
+                let format = ChatFormat.forModel(model)
                 var messages: [ChatMessage] = []
                 if let system { messages.append(.system(system)) }
                 messages.append(.user(prompt))
-                text = template.render(messages, addGenerationPrompt: true)
+                let text = try format.render(messages, addGenerationPrompt: true)
+                tokens = model.tokenizer.encode(text, addSpecial: true, parseSpecial: true)
             }
-            let tokens = model.tokenizer.encode(text, addSpecial: true, parseSpecial: true)
             guard !tokens.isEmpty else { throw CLIError("the prompt tokenizes to nothing") }
-            let context = InferenceContext(model: model, contextLength: min(ctxSize, max(tokens.count + maxTokens, 16)), threads: threads)
-            if tokens.count >= context.contextLength {
-                throw CLIError("the prompt is \(tokens.count) tokens, longer than the context (\(context.contextLength)); use a larger --ctx-size")
+            if tokens.count >= ctxSize {
+                throw CLIError("the prompt is \(tokens.count) tokens, longer than the context (\(ctxSize)); use a larger --ctx-size")
             }
+            let context = InferenceContext(model: model, contextLength: min(ctxSize, tokens.count + maxTokens), threads: threads)
             var sampler = SamplerChain(settings: settings)
             let out = FileHandle.standardOutput
-            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler) { piece in
-                out.write(Data(piece.utf8))
-                return true
+            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler) { event in
+                if case let .text(piece) = event { out.write(Data(piece.utf8)) }
             }
             out.write(Data("\n".utf8))
             if !quiet {
                 let s = result.stats
-                let report = String(format: "\nprompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | stop: %@ | kv cache: %d/%d cells\n",
+                let report = String(format: "\nprompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | first token: %.0f ms | stop: %@ | kv cache: %d/%d cells, %.1f MiB\n",
                                     s.promptTokens, s.promptTokensPerSecond, s.generatedTokens, s.generationTokensPerSecond,
-                                    result.stop.rawValue, s.cacheCellsUsed, s.cacheCapacity)
+                                    s.timeToFirstToken * 1000, result.stop.rawValue, s.cacheCellsUsed, s.cacheCapacity,
+                                    Double(s.cacheBytesUsed) / 1_048_576)
                 FileHandle.standardError.write(Data(report.utf8))
             }
         }

@@ -1,72 +1,159 @@
-// Generation: the prompt → tokens loop on an InferenceContext, with llama.cpp-style timings.
+// Generation: the prompt → tokens loop on an InferenceContext, with llama.cpp-style timings,
+// stop strings, live sampler settings and cancellation between any two tokens.
 
 import Foundation
 
 /// Timings and cache occupancy of one generation.
-public struct GenerationStats: Sendable, Equatable {
+public struct GenerationStats: Sendable, Equatable, Codable {
+    /// Prompt tokens evaluated (those not already in the cache).
     public var promptTokens = 0
+    /// Prompt tokens found in the cache and reused.
+    public var reusedTokens = 0
     public var promptSeconds = 0.0
     public var generatedTokens = 0
     public var generationSeconds = 0.0
     public var timeToFirstToken = 0.0
     public var cacheCellsUsed = 0
     public var cacheCapacity = 0
-    public var cacheBytes = 0
+    public var cacheBytesUsed = 0
+    public var cacheBytesCapacity = 0
+
+    public init() {}
 
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
     public var generationTokensPerSecond: Double { generationSeconds > 0 ? Double(generatedTokens) / generationSeconds : 0 }
 }
 
 /// Why generation stopped.
-public enum StopReason: String, Sendable {
-    case endOfGeneration, maxTokens, contextFull, cancelled
+public enum StopReason: String, Sendable, Codable {
+    case endOfGeneration, stopString, maxTokens, contextFull, cancelled
+}
+
+/// The outcome of one generation.
+public struct GenerationResult: Sendable {
+    public var tokens: [TokenID]
+    public var text: String
+    public var stop: StopReason
+    public var stats: GenerationStats
 }
 
 extension InferenceContext {
-    /// Evaluates the part of `prompt` not already cached, then samples up to `maxTokens` tokens,
-    /// calling `onText` with each UTF-8-complete piece (return false to stop). Generated tokens
-    /// stay in the cache. Returns the generated ids, why it stopped, and timings.
+    /// Evaluates the part of `prompt` not already cached (the shared prefix is reused), then samples
+    /// up to `maxTokens` tokens. `settings` is read before every token (live changes);
+    /// `isCancelled` is polled between tokens. Text reaches `onEvent` UTF-8-complete, with any
+    /// stop string and what follows it held back. Generated tokens stay in the cache.
     public func generate(prompt: [TokenID], maxTokens: Int, sampler: inout SamplerChain,
-                         onText: (String) -> Bool) throws -> (tokens: [TokenID], stop: StopReason, stats: GenerationStats) {
-        var stats = GenerationStats()
-        let shared = sharedPrefixLength(with: prompt)
-        // always re-evaluate at least the last prompt token so its logits are fresh
-        let keep = min(shared, prompt.count - 1)
-        truncate(to: max(0, keep))
-        let newTokens = Array(prompt[max(0, keep)...])
+                         stopStrings: [String] = [],
+                         settings: (() -> SamplerSettings)? = nil,
+                         isCancelled: () -> Bool = { false },
+                         onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
+        guard !prompt.isEmpty else { throw ChatError.emptyMessage }
         guard prompt.count < contextLength else {
             throw ModelError.contextFull(needed: prompt.count + 1, capacity: contextLength)
         }
+        var stats = GenerationStats()
+        // always re-evaluate at least the last prompt token so its logits are fresh
+        let keep = min(sharedPrefixLength(with: prompt), prompt.count - 1)
+        truncate(to: keep)
+        let newTokens = Array(prompt[keep...])
+        stats.reusedTokens = keep
+
         let clock = ContinuousClock()
         let t0 = clock.now
         var logits = try evaluate(newTokens)
+        for t in newTokens { sampler.accept(t) }
         stats.promptTokens = newTokens.count
         stats.promptSeconds = (clock.now - t0).seconds
+        fillCacheStats(&stats)
+        onEvent(.progress(stats))
 
         let tokenizer = model.tokenizer
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        var stopFilter = StopStringFilter(stopStrings: stopStrings)
         var generated: [TokenID] = []
+        var text = ""
         var stop = StopReason.maxTokens
         let t1 = clock.now
+        func emit(_ piece: String) {
+            if piece.isEmpty { return }
+            text += piece
+            onEvent(.text(piece))
+        }
         while generated.count < maxTokens {
+            if isCancelled() { stop = .cancelled; break }
+            if let settings { sampler.settings = settings() }
             let next = sampler.sample(logits)
             if generated.isEmpty { stats.timeToFirstToken = (clock.now - t0).seconds }
             if tokenizer.isEndOfGeneration(next) { stop = .endOfGeneration; break }
             generated.append(next)
-            let piece = detokenizer.append(next)
-            if !piece.isEmpty && !onText(piece) { stop = .cancelled; break }
+            let (visible, hitStop) = stopFilter.push(detokenizer.append(next))
+            emit(visible)
+            if hitStop { stop = .stopString; break }
+            stats.generatedTokens = generated.count
+            stats.generationSeconds = (clock.now - t1).seconds
             if generated.count == maxTokens { break }
             if position >= contextLength { stop = .contextFull; break }
             logits = try evaluate([next])
+            fillCacheStats(&stats)
+            onEvent(.progress(stats))
         }
-        let rest = detokenizer.finish()
-        if !rest.isEmpty { _ = onText(rest) }
+        if stop != .stopString {
+            emit(stopFilter.push(detokenizer.finish()).visible)
+            emit(stopFilter.flush())
+        }
         stats.generatedTokens = generated.count
         stats.generationSeconds = (clock.now - t1).seconds
+        fillCacheStats(&stats)
+        onEvent(.finished(stop, stats))
+        return GenerationResult(tokens: generated, text: text, stop: stop, stats: stats)
+    }
+
+    private func fillCacheStats(_ stats: inout GenerationStats) {
         stats.cacheCellsUsed = cache.count
         stats.cacheCapacity = cache.capacity
-        stats.cacheBytes = cache.bytesUsed
-        return (generated, stop, stats)
+        stats.cacheBytesUsed = cache.bytesUsed
+        stats.cacheBytesCapacity = cache.byteCapacity
+    }
+}
+
+/// Holds back text that could be the start of a stop string, and cuts at the first stop string.
+struct StopStringFilter {
+    let stopStrings: [String]
+    private var pending = ""
+
+    init(stopStrings: [String]) { self.stopStrings = stopStrings.filter { !$0.isEmpty } }
+
+    /// Adds `piece`; returns the text safe to show, and whether a stop string was reached.
+    mutating func push(_ piece: String) -> (visible: String, hitStop: Bool) {
+        guard !stopStrings.isEmpty else { return (piece, false) }
+        pending += piece
+        var earliest: String.Index?
+        for s in stopStrings {
+            if let r = pending.range(of: s), earliest.map({ r.lowerBound < $0 }) ?? true { earliest = r.lowerBound }
+        }
+        if let cut = earliest {
+            let visible = String(pending[..<cut])
+            pending = ""
+            return (visible, true)
+        }
+        // keep the longest suffix that is a prefix of some stop string
+        var hold = 0
+        for s in stopStrings {
+            var n = min(s.count, pending.count)
+            while n > hold {
+                if pending.hasSuffix(String(s.prefix(n))) { hold = n; break }
+                n -= 1
+            }
+        }
+        let visible = String(pending.dropLast(hold))
+        pending = String(pending.suffix(hold))
+        return (visible, false)
+    }
+
+    /// Whatever is still held back (at the end of generation).
+    mutating func flush() -> String {
+        defer { pending = "" }
+        return pending
     }
 }
 

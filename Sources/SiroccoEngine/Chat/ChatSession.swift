@@ -1,0 +1,238 @@
+// ChatSession: a conversation with a model — messages, the KV cache kept between turns (only the
+// tokens new since the cached prefix are evaluated), live sampling settings, streaming answers,
+// cancellation, context-overflow handling and atomic save/load.
+
+import Foundation
+import Synchronization
+
+/// A multi-turn chat on one model. Answers stream as `GenerationEvent`s; one answer at a time.
+/// Settings and cancellation may be used from any thread while an answer streams.
+public final class ChatSession: @unchecked Sendable {
+    public let model: Model
+    public let context: InferenceContext
+    /// Most tokens one answer may have.
+    public var maxAnswerTokens = 2048
+    public var overflowPolicy = ContextOverflowPolicy.dropOldestTurns
+    /// Extra strings that end an answer (besides the model's end-of-turn tokens).
+    public var stopStrings: [String] = []
+
+    private let lock = NSLock()
+    private var _messages: [ChatMessage] = []
+    private var _systemPrompt: String?
+    private var _settings: SamplerSettings
+    private var _format: ChatFormat
+    private var _droppedMessages = 0
+    private var _lastStats = GenerationStats()
+    private var sampler: SamplerChain
+    private let cancelled = Atomic<Bool>(false)
+    private let busy = Atomic<Bool>(false)
+
+    public init(model: Model, contextLength: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                format: ChatFormat? = nil, systemPrompt: String? = nil, settings: SamplerSettings = SamplerSettings()) {
+        self.model = model
+        context = InferenceContext(model: model, contextLength: contextLength, threads: threads)
+        _format = format ?? ChatFormat.forModel(model)
+        _systemPrompt = systemPrompt
+        _settings = settings
+        sampler = SamplerChain(settings: settings)
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// The conversation so far (without the system prompt).
+    public var messages: [ChatMessage] { locked { _messages } }
+    /// Messages dropped from the start because the context was full.
+    public var droppedMessages: Int { locked { _droppedMessages } }
+    public var systemPrompt: String? {
+        get { locked { _systemPrompt } }
+        set { locked { _systemPrompt = newValue } }
+    }
+    /// Sampling settings; a change applies from the next token, even mid-answer.
+    public var settings: SamplerSettings {
+        get { locked { _settings } }
+        set { locked { _settings = newValue } }
+    }
+    public var format: ChatFormat {
+        get { locked { _format } }
+        set { locked { _format = newValue } }
+    }
+    /// Statistics of the last answer (or of the prompt evaluation in progress).
+    public var lastStats: GenerationStats { locked { _lastStats } }
+    public var isGenerating: Bool { busy.load(ordering: .acquiring) }
+
+    /// Every message the model sees: the system prompt, then the conversation.
+    private func fullConversation(_ messages: [ChatMessage], system: String?) -> [ChatMessage] {
+        if let system, !system.isEmpty { return [.system(system)] + messages }
+        return messages
+    }
+
+    /// Tokens of `messages` rendered with the generation prompt.
+    func promptTokens(for messages: [ChatMessage]) throws -> [TokenID] {
+        let (system, format) = locked { (_systemPrompt, _format) }
+        let text = try format.render(fullConversation(messages, system: system), addGenerationPrompt: true)
+        // the template may write BOS itself; do not add a second one
+        let tokenizer = model.tokenizer
+        let bosText = tokenizer.bos.map { tokenizer.pieceText($0) } ?? ""
+        let addSpecial = bosText.isEmpty || !text.hasPrefix(bosText)
+        return tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: true)
+    }
+
+    /// Sends a user message and streams the answer. The answer (even a cancelled, partial one) is
+    /// added to the conversation when the stream finishes.
+    public func send(_ text: String) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { continuation in
+            guard !text.isEmpty else { continuation.finish(throwing: ChatError.emptyMessage); return }
+            guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+                continuation.finish(throwing: ChatError.busy)
+                return
+            }
+            cancelled.store(false, ordering: .releasing)
+            continuation.onTermination = { [weak self] reason in
+                if case .cancelled = reason { self?.cancel() }
+            }
+            let thread = Thread { [self] in
+                do {
+                    try answer(text) { continuation.yield($0) }
+                    busy.store(false, ordering: .releasing)
+                    continuation.finish()
+                } catch {
+                    busy.store(false, ordering: .releasing)
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.name = "sirocco-generate"
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+    }
+
+    /// Sends a user message and waits for the whole answer (for scripts and tests).
+    @discardableResult
+    public func respond(to text: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
+        guard !text.isEmpty else { throw ChatError.emptyMessage }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            throw ChatError.busy
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        cancelled.store(false, ordering: .releasing)
+        return try answer(text, onEvent: onEvent)
+    }
+
+    /// One turn: fit the conversation into the context, then generate (the caller holds `busy`).
+    private func answer(_ text: String, onEvent: (GenerationEvent) -> Void) throws -> GenerationResult {
+        var conversation = messages + [.user(text)]
+        var tokens = try promptTokens(for: conversation)
+        // keep room for at least a short answer
+        let reserve = min(maxAnswerTokens, max(16, context.contextLength / 8))
+        var dropped = 0
+        while tokens.count + reserve > context.contextLength {
+            guard overflowPolicy == .dropOldestTurns, conversation.count > 1 else {
+                throw ChatError.conversationTooLong(tokens: tokens.count + reserve, capacity: context.contextLength)
+            }
+            // drop the oldest turn: a user message and the answers that follow it
+            conversation.removeFirst()
+            dropped += 1
+            while conversation.count > 1, conversation.first?.role != "user" {
+                conversation.removeFirst()
+                dropped += 1
+            }
+            tokens = try promptTokens(for: conversation)
+        }
+        locked {
+            _messages = conversation
+            _droppedMessages += dropped
+            sampler.settings = _settings
+        }
+        let result = try context.generate(
+            prompt: tokens, maxTokens: maxAnswerTokens, sampler: &sampler, stopStrings: stopStrings,
+            settings: { [unowned self] in self.settings },
+            isCancelled: { [unowned self] in self.cancelled.load(ordering: .acquiring) },
+            onEvent: { [unowned self] event in
+                switch event {
+                case let .progress(s), let .finished(_, s): self.locked { self._lastStats = s }
+                case .text: break
+                }
+                onEvent(event)
+            })
+        locked { _messages.append(.assistant(result.text)) }
+        return result
+    }
+
+    /// Stops the answer being generated after the current token; the partial answer is kept.
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
+
+    /// Forgets the conversation (the system prompt stays) and empties the cache.
+    public func clear() {
+        locked {
+            _messages = []
+            _droppedMessages = 0
+        }
+        context.reset()
+        sampler.reset()
+    }
+
+    // MARK: persistence
+
+    /// What a saved conversation file holds.
+    public struct Saved: Codable, Equatable, Sendable {
+        public var format = "sirocco-conversation"
+        public var version = 1
+        public var model: String?
+        public var systemPrompt: String?
+        public var messages: [ChatMessage]
+        public var settings: SamplerSettings
+    }
+
+    public var snapshot: Saved {
+        locked { Saved(model: model.file.path, systemPrompt: _systemPrompt, messages: _messages, settings: _settings) }
+    }
+
+    /// Writes the conversation as JSON, atomically (a temporary file renamed into place).
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(snapshot)
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url, options: .atomic)
+    }
+
+    /// Replaces the conversation with the one saved at `path`.
+    public func load(from path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ChatError.badConversationFile(path: path, reason: "cannot read the file")
+        }
+        let saved: Saved
+        do { saved = try JSONDecoder().decode(Saved.self, from: data) } catch {
+            throw ChatError.badConversationFile(path: path, reason: "not a Sirocco conversation (invalid JSON)")
+        }
+        guard saved.format == "sirocco-conversation", saved.version == 1 else {
+            throw ChatError.badConversationFile(path: path, reason: "unknown format or version")
+        }
+        do { try saved.settings.validate() } catch {
+            throw ChatError.badConversationFile(path: path, reason: "\(error)")
+        }
+        locked {
+            _messages = saved.messages
+            _systemPrompt = saved.systemPrompt
+            _settings = saved.settings
+            _droppedMessages = 0
+        }
+        sampler = SamplerChain(settings: saved.settings)
+    }
+}
+
+extension ChatFormat {
+    /// The model's own chat format: its GGUF template when it names a known built-in format,
+    /// otherwise ChatML.
+    public static func forModel(_ model: Model) -> ChatFormat {
+        let bos = model.tokenizer.bos.map { model.tokenizer.pieceText($0) } ?? "<s>"
+        let template = model.chatTemplate.flatMap(ChatTemplate.detect(fromJinja:)) ?? .chatml
+        return .builtin(template, bos: bos)
+    }
+}

@@ -1,0 +1,150 @@
+// ChatSession on the default model: prefix reuse across turns, streaming, cancellation, stop
+// strings, live settings, context overflow and save/load.
+
+import Foundation
+import Testing
+@testable import SiroccoEngine
+
+@Suite(.serialized) struct ChatSessionTests {
+    func session(context: Int = 1024) throws -> ChatSession {
+        let s = ChatSession(model: try ReferenceModel.load(), contextLength: context, threads: 2, settings: .greedy)
+        s.maxAnswerTokens = 24
+        return s
+    }
+
+    @Test func secondTurnEvaluatesOnlyTheNewTokens() throws {
+        let s = try session()
+        let first = try s.respond(to: "What is 2+2?")
+        #expect(first.stats.reusedTokens == 0)
+        let cachedAfterFirst = s.context.tokens.count
+        let secondPrompt = try s.promptTokens(for: s.messages + [.user("And 3+3?")])
+        let second = try s.respond(to: "And 3+3?")
+        // everything up to the end of the first answer is reused; only the rest is evaluated
+        #expect(second.stats.reusedTokens >= cachedAfterFirst - 1)
+        #expect(second.stats.promptTokens == secondPrompt.count - second.stats.reusedTokens)
+        #expect(second.stats.promptTokens < 20, "evaluated \(second.stats.promptTokens) of \(secondPrompt.count)")
+        #expect(s.messages.map(\.role) == ["user", "assistant", "user", "assistant"])
+        #expect(s.messages[1].content == first.text)
+    }
+
+    @Test func reusedPrefixGivesTheSameAnswerAsAFreshContext() throws {
+        let s = try session()
+        try s.respond(to: "Name a color.")
+        let warm = try s.respond(to: "Name a fruit.")
+        let fresh = try session()
+        try fresh.respond(to: "Name a color.")
+        fresh.context.reset()  // force full re-evaluation of the second prompt
+        let cold = try fresh.respond(to: "Name a fruit.")
+        #expect(warm.text == cold.text)
+    }
+
+    @Test func streamYieldsTextProgressAndFinish() async throws {
+        let s = try session()
+        var text = ""
+        var progress = 0
+        var finish: StopReason?
+        for try await event in s.send("Say hello.") {
+            switch event {
+            case let .text(piece): text += piece
+            case .progress: progress += 1
+            case let .finished(reason, stats):
+                finish = reason
+                #expect(stats.generationTokensPerSecond > 0 && stats.promptTokensPerSecond > 0)
+                #expect(stats.cacheCellsUsed > 0 && stats.cacheCellsUsed <= stats.cacheCapacity && stats.cacheBytesUsed > 0)
+            }
+        }
+        #expect(!text.isEmpty && progress > 1 && finish != nil)
+        #expect(s.messages.last == .assistant(text))
+        #expect(!s.isGenerating)
+    }
+
+    @Test func cancellingKeepsThePartialAnswerAndTheSessionUsable() async throws {
+        let s = try session()
+        s.maxAnswerTokens = 200
+        var pieces = 0
+        var reason: StopReason?
+        for try await event in s.send("Write a long story about a dragon.") {
+            if case .text = event {
+                pieces += 1
+                if pieces == 3 { s.cancel() }
+            }
+            if case let .finished(r, _) = event { reason = r }
+        }
+        #expect(reason == .cancelled)
+        #expect(s.messages.count == 2 && !s.messages[1].content.isEmpty)
+        s.maxAnswerTokens = 24
+        let next = try s.respond(to: "Thanks!")
+        #expect(!next.text.isEmpty || next.stop == .endOfGeneration)
+        #expect(s.messages.count == 4)
+    }
+
+    @Test func stopStringEndsTheAnswerBeforeIt() throws {
+        let s = try session()
+        let plain = try session()
+        let full = try plain.respond(to: "What is 2+2?").text
+        let word = String(full.split(separator: " ")[3])  // a word from the middle of the answer
+        s.stopStrings = [word]
+        let r = try s.respond(to: "What is 2+2?")
+        #expect(r.stop == .stopString)
+        #expect(!r.text.contains(word))
+        #expect(full.hasPrefix(r.text))
+    }
+
+    @Test func settingsChangeMidAnswer() throws {
+        let s = try session()
+        let banned = s.model.tokenizer.encode("!", addSpecial: false, parseSpecial: false)[0]
+        var seen = 0
+        let r = try s.respond(to: "Tell me a joke.") { event in
+            if case .text = event {
+                seen += 1
+                if seen == 2 { s.settings.logitBias = [banned: 100] }
+            }
+        }
+        // after the change every token is the boosted one
+        #expect(r.tokens.suffix(5).allSatisfy { $0 == banned }, "\(r.tokens)")
+        #expect(!r.tokens.prefix(2).contains(banned))
+    }
+
+    @Test func overflowDropsOldestTurnsButKeepsTheSystemPrompt() throws {
+        let s = try session(context: 160)
+        s.systemPrompt = "You are terse."
+        for i in 0..<6 { try s.respond(to: "Tell me fact number \(i) about the ocean.") }
+        #expect(s.droppedMessages > 0)
+        #expect(s.messages.first?.role == "user")
+        let prompt = try s.promptTokens(for: s.messages)
+        #expect(s.model.tokenizer.decode(prompt, renderSpecial: true).contains("You are terse."))
+        #expect(s.context.position <= 160)
+    }
+
+    @Test func refusePolicyThrowsAClearError() throws {
+        let s = try session(context: 64)
+        s.overflowPolicy = .refuse
+        let long = String(repeating: "very ", count: 80)
+        #expect(throws: ChatError.self) { try s.respond(to: long) }
+        #expect(s.messages.isEmpty)
+        do { try s.respond(to: long) } catch { #expect("\(error)".contains("context holds 64")) }
+    }
+
+    @Test func saveAndLoadRoundTripAtomically() throws {
+        let s = try session()
+        s.systemPrompt = "Be kind. ☀️"
+        var settings = SamplerSettings.greedy
+        settings.topK = 7
+        s.settings = settings
+        try s.respond(to: "Hi! 你好")
+        let dir = NSTemporaryDirectory() + "sirocco-save-\(UUID().uuidString)"
+        let path = dir + "/conversation.json"
+        try s.save(to: path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["conversation.json"])
+        let other = try session()
+        try other.load(from: path)
+        #expect(other.messages == s.messages && other.systemPrompt == s.systemPrompt && other.settings == s.settings)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ChatError.self) { try other.load(from: path) }
+        #expect(other.messages == s.messages)  // a bad file changes nothing
+    }
+
+    @Test func emptyMessageIsRejected() throws {
+        #expect(throws: ChatError.emptyMessage) { try session().respond(to: "") }
+    }
+}
