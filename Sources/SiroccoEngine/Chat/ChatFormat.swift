@@ -17,9 +17,9 @@ public struct ChatFormat: Sendable {
     }
 
     /// A built-in format.
-    public static func builtin(_ template: ChatTemplate, bos: String = "<s>") -> ChatFormat {
+    public static func builtin(_ template: ChatTemplate, bos: String = "<s>", eos: String = "</s>") -> ChatFormat {
         ChatFormat(name: template.rawValue) { messages, addGenerationPrompt in
-            template.render(messages, addGenerationPrompt: addGenerationPrompt, bos: bos)
+            template.render(messages, addGenerationPrompt: addGenerationPrompt, bos: bos, eos: eos)
         }
     }
 }

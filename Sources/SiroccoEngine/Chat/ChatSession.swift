@@ -231,8 +231,10 @@ extension ChatFormat {
     /// The model's own chat format: its GGUF template when it names a known built-in format,
     /// otherwise ChatML.
     public static func forModel(_ model: Model) -> ChatFormat {
-        let bos = model.tokenizer.bos.map { model.tokenizer.pieceText($0) } ?? "<s>"
+        let t = model.tokenizer
+        let bos = t.bos.map { t.pieceText($0) } ?? "<s>"
+        let eos = t.eos.map { t.pieceText($0) } ?? "</s>"
         let template = model.chatTemplate.flatMap(ChatTemplate.detect(fromJinja:)) ?? .chatml
-        return .builtin(template, bos: bos)
+        return .builtin(template, bos: bos, eos: eos)
     }
 }

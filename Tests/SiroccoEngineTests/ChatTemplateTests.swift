@@ -1,0 +1,71 @@
+// Built-in chat formats reproduce the real published templates they are named after, byte for
+// byte, on the conversations those templates accept (expected outputs rendered by Python's jinja2).
+
+import Foundation
+import Testing
+@testable import SiroccoEngine
+
+struct TemplateFixtures: Decodable {
+    struct Message: Decodable { var role: String; var content: String? }
+    struct Conversation: Decodable { var messages: [Message] }
+    struct Case: Decodable {
+        var template: String
+        var conversation: String
+        var add_generation_prompt: Bool
+        var output: String?
+    }
+    var conversations: [String: Conversation]
+    var cases: [Case]
+
+    static func load() throws -> TemplateFixtures {
+        let url = try fixtureURL("Fixtures/templates/expected", "json")
+        return try JSONDecoder().decode(TemplateFixtures.self, from: Data(contentsOf: url))
+    }
+}
+
+@Suite struct ChatTemplateTests {
+    /// (built-in, the real template it follows, BOS, EOS, conversations to compare). Conversations
+    /// are left out where the real template adds a model-specific default system prompt, raises,
+    /// or uses tools.
+    static let table: [(ChatTemplate, String, String, String, [String])] = [
+        (.chatml, "smollm2-instruct", "", "", ["system-user", "system-multi-turn", "whitespace", "system-only"]),
+        (.llama2, "llama-2-chat", "<s>", "</s>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only"]),
+        (.llama3, "llama-3-instruct", "<|begin_of_text|>", "<|eot_id|>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only", "roles-not-alternating"]),
+        (.mistralV1, "mistral-instruct-v1-system", "<s>", "</s>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only"]),
+        (.mistralV3, "mistral-7b-instruct-v0.3", "<s>", "</s>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only"]),
+        (.mistralV7, "mistral-small-24b-instruct-2501", "<s>", "</s>", ["system-user", "system-multi-turn", "whitespace", "system-only"]),
+        (.gemma, "gemma-3-it", "<bos>", "<eos>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only"]),
+        (.phi3, "phi-3-mini", "<s>", "<|endoftext|>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only"]),
+        (.zephyr, "zephyr", "<s>", "</s>", ["user", "system-user", "multi-turn", "system-multi-turn", "whitespace", "unicode", "empty-content", "system-only", "roles-not-alternating"]),
+    ]
+
+    @Test(arguments: table.map { $0.0 })
+    func builtinMatchesThePublishedTemplate(_ template: ChatTemplate) throws {
+        let fixtures = try TemplateFixtures.load()
+        let row = Self.table.first { $0.0 == template }!
+        var compared = 0
+        for c in fixtures.cases where c.template == row.1 && row.4.contains(c.conversation) {
+            guard let expected = c.output else { continue }
+            let messages = fixtures.conversations[c.conversation]!.messages.map { ChatMessage(role: $0.role, content: $0.content ?? "") }
+            let ours = template.render(messages, addGenerationPrompt: c.add_generation_prompt, bos: row.2, eos: row.3)
+            #expect(ours == expected, "\(template.rawValue) on \(c.conversation) (generation prompt \(c.add_generation_prompt))")
+            compared += 1
+        }
+        #expect(compared >= 2 * row.4.count - 2, "only \(compared) cases compared")
+    }
+
+    @Test func everyBuiltinIsCovered() {
+        #expect(Set(Self.table.map { $0.0 }) == Set(ChatTemplate.allCases))
+    }
+
+    @Test(arguments: [
+        ("smollm2-instruct", ChatTemplate.chatml), ("llama-2-chat", .llama2), ("llama-3-instruct", .llama3),
+        ("llama-3.1-instruct", .llama3), ("mistral-7b-instruct-v0.1", .llama2), ("mistral-instruct-v1-system", .mistralV1), ("mistral-7b-instruct-v0.3", .mistralV3),
+        ("mistral-small-24b-instruct-2501", .mistralV7), ("gemma-3-it", .gemma), ("gemma-2-it", .gemma),
+        ("phi-3-mini", .phi3), ("zephyr", .zephyr), ("qwen2.5-instruct", .chatml),
+    ])
+    func detectionFromTheJinjaText(file: String, expected: ChatTemplate) throws {
+        let url = try fixtureURL("Fixtures/templates/\(file)", "jinja")
+        #expect(ChatTemplate.detect(fromJinja: try String(contentsOf: url, encoding: .utf8)) == expected)
+    }
+}
