@@ -9,6 +9,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run", abstract: "Generate a completion for one prompt and stream it to stdout.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var templateOptions: ChatTemplateOptions
     @Option(name: .shortAndLong, help: "The prompt (the user message unless --raw).")
     var prompt: String
     @Option(help: "System prompt (chat mode only).")
@@ -56,12 +57,12 @@ struct RunCommand: ParsableCommand {
             if raw {
                 tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
             } else {
-                let format = ChatFormat.forModel(model)
+                let format = try templateOptions.format(for: model)
                 var messages: [ChatMessage] = []
                 if let system { messages.append(.system(system)) }
                 messages.append(.user(prompt))
-                let text = try format.render(messages, addGenerationPrompt: true)
-                tokens = model.tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+                tokens = try format.promptTokens(messages, tokenizer: model.tokenizer)
+                reportNotice(of: format)
             }
             guard !tokens.isEmpty else { throw CLIError("the prompt tokenizes to nothing") }
             if tokens.count >= ctxSize {

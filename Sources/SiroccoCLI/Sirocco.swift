@@ -9,7 +9,7 @@ struct Sirocco: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sirocco",
         abstract: "Chat with local language models in the terminal, on Sirocco's own inference engine.",
-        subcommands: [RunCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, RenderCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -101,4 +101,16 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:]) thro
         #expect(r.stdout == expected + "\n")
         #expect(r.stderr.contains("tokens/s") && r.stderr.contains("stop: endOfGeneration"))
     }
+
+    @Test func renderPrintsTheExactPrompt() throws {
+        let path = NSTemporaryDirectory() + "sirocco-messages-\(UUID().uuidString).json"
+        try Data(#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi ☀️"}]"#.utf8).write(to: URL(fileURLWithPath: path))
+        let r = try runSirocco(["render", "--messages", path])
+        #expect(r.status == 0)
+        #expect(r.stdout == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi ☀️<|im_end|>\n<|im_start|>assistant\n")
+        let plain = try runSirocco(["render", "--messages", path, "--chat-template", "zephyr", "--no-generation-prompt"])
+        #expect(plain.stdout == "<|system|>\nBe brief.<|im_end|>\n<|user|>\nHi ☀️<|im_end|>\n")
+        expectOneLineError(try runSirocco(["render", "--messages", path, "--chat-template", "nope"]), containing: "unknown chat template 'nope'")
+        expectOneLineError(try runSirocco(["render", "--messages", "/nonexistent.json"]), containing: "cannot read")
+    }
 }

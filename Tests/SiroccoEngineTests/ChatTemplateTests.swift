@@ -68,4 +68,34 @@ struct TemplateFixtures: Decodable {
         let url = try fixtureURL("Fixtures/templates/\(file)", "jinja")
         #expect(ChatTemplate.detect(fromJinja: try String(contentsOf: url, encoding: .utf8)) == expected)
     }
+
+    @Test func modelsOwnTemplateRendersLikeJinja2() throws {
+        let fixtures = try TemplateFixtures.load()
+        let format = ChatFormat.forModel(try ReferenceModel.load())
+        var compared = 0
+        for c in fixtures.cases where c.template == "smollm2-instruct" {
+            guard let expected = c.output else { continue }
+            let messages = fixtures.conversations[c.conversation]!.messages.map { ChatMessage(role: $0.role, content: $0.content ?? "") }
+            #expect(try format.render(messages, addGenerationPrompt: c.add_generation_prompt) == expected, "\(c.conversation)")
+            compared += 1
+        }
+        #expect(compared >= 20)
+        #expect(format.takeNotice() == nil)
+    }
+
+    @Test func templateThatDoesNotCompileFallsBackToTheDetectedFormat() throws {
+        let format = ChatFormat.jinja("{% for m in messages %}<|im_start|>{{ m.content }", name: "broken", bos: nil, eos: nil)
+        #expect(try format.render([.user("hi")]) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+        let notice = try #require(format.takeNotice())
+        #expect(notice.contains("broken") && notice.contains("chatml"))
+        #expect(format.takeNotice() == nil)
+    }
+
+    @Test func templateThatFailsToRenderFallsBackAndSaysSoOnce() throws {
+        let format = ChatFormat.jinja("{{ raise_exception('no system role') }}[INST]<<SYS>>", name: "strict", bos: "<s>", eos: "</s>")
+        #expect(try format.render([.user("hi")]) == "<s>[INST] hi [/INST]")
+        #expect(format.takeNotice()?.contains("no system role") == true)
+        _ = try format.render([.user("again")])
+        #expect(format.takeNotice() == nil)
+    }
 }

@@ -80,6 +80,19 @@ private func ids(_ value: Any?) -> [TokenID] {
     (value as? [Any] ?? []).compactMap { ($0 as? NSNumber).map { TokenID(truncating: $0) } }
 }
 
+/// A small deterministic generator for table-driven random tests.
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 private func isValidUTF8(_ bytes: [UInt8]) -> Bool {
     String(validating: bytes, as: UTF8.self) != nil
 }
@@ -249,6 +262,37 @@ struct TokenizerTests {
         #expect(broken.append(ids[2]) == "")
         #expect(broken.append(tokenizer.tokenID(forPiece: "a")!) == "\u{FFFD}a")
         #expect(broken.finish() == "")
+    }
+
+    @Test("cutting where safeCut says never changes what the clean-spaces passes produce")
+    func cleanSpacesCutsAreSafe() {
+        var rng = SplitMix64(seed: 7)
+        let alphabet = Array(" '?!.,sremvx".utf8)
+        for _ in 0..<20_000 {
+            let text = (0..<Int(rng.next() % 30 + 1)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var whole = text
+            cleanSpaces(&whole)
+            for length in 1...text.count {
+                let cut = StreamingDetokenizer.safeCut(Array(text[..<length]))
+                var left = Array(text[..<cut]), right = Array(text[cut...])
+                cleanSpaces(&left)
+                cleanSpaces(&right)
+                #expect(left + right == whole, "cut \(cut) of \(String(decoding: text, as: UTF8.self).debugDescription)")
+            }
+        }
+    }
+
+    @Test("streaming with clean-spaces vocabularies does not hold text back needlessly")
+    func streamingCleanSpacesIsProgressive() throws {
+        let tokenizer = try VocabFixtures.tokenizer("llama-bpe")
+        let ids = tokenizer.encode("1 2 3 4 5 6 7 8 9 and I 'm done .", addSpecial: false)
+        var stream = StreamingDetokenizer(tokenizer: tokenizer)
+        var chunks = ids.map { stream.append($0) }
+        chunks.append(stream.finish())
+        #expect(chunks.joined() == "1 2 3 4 5 6 7 8 9 and I'm done.")
+        // by the time "9" has been fed, everything before it has been released
+        let nine = try #require(ids.firstIndex { tokenizer.pieceBytes($0).contains(UInt8(ascii: "9")) })
+        #expect(chunks.prefix(nine + 1).joined().hasPrefix("1 2 3 4 5 6 7 8 "))
     }
 
     @Test("special tokens are parsed only when asked, user-defined ones always")

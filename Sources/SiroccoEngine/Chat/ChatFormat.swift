@@ -1,14 +1,27 @@
-// ChatFormat: how a conversation becomes a prompt — a built-in format, or a Jinja template.
+// ChatFormat: how a conversation becomes a prompt — a built-in format, or a Jinja template
+// (the model's own, or one from a file) that falls back to the built-in format its text names
+// when it cannot be rendered, as llama.cpp does.
+
+import Foundation
+import Synchronization
 
 /// Renders messages into prompt text. The seam between a session and its template.
 public struct ChatFormat: Sendable {
-    /// A short name for display ("chatml", "model template (chatml)").
+    /// A short name for display ("chatml", "model template").
     public let name: String
     private let renderer: @Sendable ([ChatMessage], Bool) throws -> String
+    private let notices: NoticeBox
 
     public init(name: String, render: @escaping @Sendable ([ChatMessage], Bool) throws -> String) {
         self.name = name
         renderer = render
+        notices = NoticeBox()
+    }
+
+    private init(name: String, notices: NoticeBox, render: @escaping @Sendable ([ChatMessage], Bool) throws -> String) {
+        self.name = name
+        renderer = render
+        self.notices = notices
     }
 
     /// The prompt for `messages`; with `addGenerationPrompt` it ends where the assistant speaks.
@@ -16,10 +29,108 @@ public struct ChatFormat: Sendable {
         try renderer(messages, addGenerationPrompt)
     }
 
+    /// The prompt tokens for `messages`, ending where the assistant speaks. A BOS the template
+    /// writes itself is not added a second time.
+    public func promptTokens(_ messages: [ChatMessage], tokenizer: Tokenizer) throws -> [TokenID] {
+        let text = try render(messages, addGenerationPrompt: true)
+        let bosText = tokenizer.bos.map { tokenizer.pieceText($0) } ?? ""
+        let addSpecial = bosText.isEmpty || !text.hasPrefix(bosText)
+        return tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: true)
+    }
+
+    /// A message for the user about this format (e.g. a template that fell back to a built-in one),
+    /// returned once and then cleared.
+    public func takeNotice() -> String? { notices.take() }
+
     /// A built-in format.
     public static func builtin(_ template: ChatTemplate, bos: String = "<s>", eos: String = "</s>") -> ChatFormat {
         ChatFormat(name: template.rawValue) { messages, addGenerationPrompt in
             template.render(messages, addGenerationPrompt: addGenerationPrompt, bos: bos, eos: eos)
         }
     }
+
+    /// A Jinja template rendered as transformers does; if it cannot be compiled or rendered, the
+    /// built-in format detected from its text (else ChatML) is used and a notice says so once.
+    public static func jinja(_ source: String, name: String, bos: String?, eos: String?) -> ChatFormat {
+        let fallbackTemplate = ChatTemplate.detect(fromJinja: source) ?? .chatml
+        let fallback = ChatFormat.builtin(fallbackTemplate, bos: bos ?? "", eos: eos ?? "")
+        let notices = NoticeBox()
+        let compiled: JinjaTemplate
+        do {
+            compiled = try JinjaTemplate(source)
+        } catch {
+            notices.post("\(name) cannot be used (\(error)); using the built-in \(fallbackTemplate.rawValue) format")
+            return ChatFormat(name: "\(fallbackTemplate.rawValue) (fallback)", notices: notices) { m, g in
+                try fallback.render(m, addGenerationPrompt: g)
+            }
+        }
+        return ChatFormat(name: name, notices: notices) { messages, addGenerationPrompt in
+            do {
+                return try compiled.renderChat(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
+            } catch {
+                notices.postOnce("\(name) failed to render (\(error)); using the built-in \(fallbackTemplate.rawValue) format")
+                return try fallback.render(messages, addGenerationPrompt: addGenerationPrompt)
+            }
+        }
+    }
+
+    /// The model's own chat format: its GGUF Jinja template, else ChatML.
+    public static func forModel(_ model: Model) -> ChatFormat {
+        let (bos, eos) = specialTokens(of: model)
+        if let source = model.chatTemplate {
+            return .jinja(source, name: "model template", bos: bos, eos: eos)
+        }
+        return .builtin(.chatml, bos: bos ?? "", eos: eos ?? "")
+    }
+
+    /// A format chosen by the user: a built-in name, or "model" for the model's own template.
+    public static func named(_ name: String, for model: Model) throws -> ChatFormat {
+        if name == "model" { return forModel(model) }
+        guard let template = ChatTemplate(rawValue: name) else {
+            let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
+            throw ChatFormatError.unknownTemplate(name: name, known: names)
+        }
+        let (bos, eos) = specialTokens(of: model)
+        return .builtin(template, bos: bos ?? "", eos: eos ?? "")
+    }
+
+    /// A Jinja template read from a file.
+    public static func file(_ path: String, for model: Model) throws -> ChatFormat {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ChatFormatError.unreadableFile(path: path)
+        }
+        guard let source = String(data: data, encoding: .utf8) else { throw ChatFormatError.notUTF8(path: path) }
+        let (bos, eos) = specialTokens(of: model)
+        return .jinja(source, name: (path as NSString).lastPathComponent, bos: bos, eos: eos)
+    }
+
+    private static func specialTokens(of model: Model) -> (String?, String?) {
+        let t = model.tokenizer
+        return (t.bos.map { t.pieceText($0) }, t.eos.map { t.pieceText($0) })
+    }
+}
+
+/// A chat template the user named that cannot be used.
+public enum ChatFormatError: Error, CustomStringConvertible, Equatable {
+    case unknownTemplate(name: String, known: [String])
+    case unreadableFile(path: String)
+    case notUTF8(path: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownTemplate(name, known): return "unknown chat template '\(name)' (known: \(known.joined(separator: ", ")))"
+        case let .unreadableFile(path): return "\(path): cannot read the chat template file"
+        case let .notUTF8(path): return "\(path): the chat template file is not valid UTF-8"
+        }
+    }
+}
+
+/// A message posted by a format for the user, taken once.
+private final class NoticeBox: Sendable {
+    private let state = Mutex<(pending: String?, posted: Bool)>((nil, false))
+    func post(_ message: String) { state.withLock { $0 = (message, true) } }
+    func postOnce(_ message: String) {
+        state.withLock { if !$0.posted { $0 = (message, true) } }
+    }
+    func take() -> String? { state.withLock { s in defer { s.pending = nil }; return s.pending } }
 }

@@ -70,15 +70,10 @@ public final class ChatSession: @unchecked Sendable {
         return messages
     }
 
-    /// Tokens of `messages` rendered with the generation prompt.
+    /// Tokens of `messages` (after the system prompt) rendered with the generation prompt.
     func promptTokens(for messages: [ChatMessage]) throws -> [TokenID] {
         let (system, format) = locked { (_systemPrompt, _format) }
-        let text = try format.render(fullConversation(messages, system: system), addGenerationPrompt: true)
-        // the template may write BOS itself; do not add a second one
-        let tokenizer = model.tokenizer
-        let bosText = tokenizer.bos.map { tokenizer.pieceText($0) } ?? ""
-        let addSpecial = bosText.isEmpty || !text.hasPrefix(bosText)
-        return tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: true)
+        return try format.promptTokens(fullConversation(messages, system: system), tokenizer: model.tokenizer)
     }
 
     /// Sends a user message and streams the answer. The answer (even a cancelled, partial one) is
@@ -224,17 +219,5 @@ public final class ChatSession: @unchecked Sendable {
             _droppedMessages = 0
         }
         sampler = SamplerChain(settings: saved.settings)
-    }
-}
-
-extension ChatFormat {
-    /// The model's own chat format: its GGUF template when it names a known built-in format,
-    /// otherwise ChatML.
-    public static func forModel(_ model: Model) -> ChatFormat {
-        let t = model.tokenizer
-        let bos = t.bos.map { t.pieceText($0) } ?? "<s>"
-        let eos = t.eos.map { t.pieceText($0) } ?? "</s>"
-        let template = model.chatTemplate.flatMap(ChatTemplate.detect(fromJinja:)) ?? .chatml
-        return .builtin(template, bos: bos, eos: eos)
     }
 }

@@ -1,8 +1,8 @@
 // StreamingDetokenizer: turns generated tokens into text as they arrive. It only ever returns
 // whole UTF-8 characters (a byte token that ends mid-character waits for the next token), and the
 // concatenation of everything it returns equals Tokenizer.decode of all the tokens: it applies the
-// same first-piece space strip and, for vocabularies that clean spaces, holds back the few bytes
-// after a space that a later " ?" or " 's" could still change.
+// same first-piece space strip and, for vocabularies that clean spaces, holds back the bytes after
+// a space that a later " ?" or " 's" could still change (see safeCut).
 
 /// Incremental detokenizer for one stream of generated tokens.
 public struct StreamingDetokenizer {
@@ -55,17 +55,44 @@ public struct StreamingDetokenizer {
         return text
     }
 
-    /// The longest prefix of `bytes` the clean-spaces passes can process on their own: every rule
-    /// starts at a space and spans at most 4 bytes, and the passes only delete spaces, so a cut
-    /// with no space among the 3 bytes before it gives the same result as cleaning the whole.
-    static func safeCut(_ bytes: [UInt8]) -> Int {
+    /// The longest prefix of `bytes` that the clean-spaces passes can process on their own. Every
+    /// rule starts at a space followed by one of ' ? ! . , and the passes only delete spaces, so a
+    /// space followed by any other byte (or by a space that is itself such a "dead" space) never
+    /// matches, whatever comes later. A cut is safe when every space among the last `margin` bytes
+    /// before it is dead: no rule window (a few bytes, even after earlier passes delete spaces
+    /// inside it) can then reach across the cut.
+    static func safeCut(_ bytes: [UInt8], margin: Int = 16) -> Int {
         var cut = bytes.count
         while cut > 0 {
-            let window = bytes[max(0, cut - 3)..<cut]
-            if !window.contains(0x20) { return cut }
+            if isSafeCut(bytes, cut, margin: margin) { return cut }
             cut -= 1
         }
         return 0
+    }
+
+    private static func isSafeCut(_ bytes: [UInt8], _ cut: Int, margin: Int) -> Bool {
+        let space = UInt8(ascii: " ")
+        var successor: UInt8?  // the byte after position k, within the prefix
+        var successorIsDeadSpace = false
+        var k = cut - 1
+        while k >= max(0, cut - margin) {
+            let b = bytes[k]
+            if b == space {
+                guard let next = successor else { return false }  // a space at the cut
+                let dead: Bool
+                switch next {
+                case space: dead = successorIsDeadSpace
+                case UInt8(ascii: "'"), UInt8(ascii: "?"), UInt8(ascii: "!"), UInt8(ascii: "."), UInt8(ascii: ","):
+                    dead = false
+                default: dead = true
+                }
+                guard dead else { return false }
+                successorIsDeadSpace = true
+            }
+            successor = b
+            k -= 1
+        }
+        return true
     }
 
     /// Length of the prefix of `bytes` that ends on a character boundary: all of it unless it ends
