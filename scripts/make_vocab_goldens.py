@@ -9,7 +9,7 @@ llama_detokenize):
   - token_to_piece (lstrip 0, special false/true) of a sample of ids and every special id,
   - bos/eos/add_bos/add_eos and the end-of-generation ids.
 
-    python3 Tests/SiroccoEngineTests/Fixtures/vocab/make_vocab_goldens.py
+    python3 scripts/make_vocab_goldens.py
 
 Requires: pip install llama-cpp-python (tested with 0.3.36).
 """
@@ -25,7 +25,7 @@ import sys
 import llama_cpp
 from llama_cpp import llama_cpp as C
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "SiroccoEngineTests", "Fixtures", "vocab")
 OUT = os.path.join(HERE, "goldens.json")
 VOCABS = ["llama-spm", "llama-bpe", "qwen2", "gpt-2", "phi-3", "starcoder"]
 SMOLLM = os.environ.get("SIROCCO_MODEL", os.path.expanduser("~/.cache/sirocco/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
@@ -147,7 +147,7 @@ def golden(path: str, seed: int, n_fuzz: int) -> dict:
 
 def main() -> None:
     C.llama_backend_init()
-    out = {"generator": "Tests/SiroccoEngineTests/Fixtures/vocab/make_vocab_goldens.py",
+    out = {"generator": "scripts/make_vocab_goldens.py",
            "llama_cpp_python_version": llama_cpp.__version__, "vocabs": {}}
     for i, name in enumerate(VOCABS):
         out["vocabs"][name] = golden(os.path.join(HERE, f"ggml-vocab-{name}.gguf"), 1000 + i, 150)
