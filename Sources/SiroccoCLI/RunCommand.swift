@@ -26,6 +26,16 @@ struct RunCommand: ParsableCommand {
     var topP: Float = 0.95
     @Option(help: "Min-p (0 = off).")
     var minP: Float = 0.05
+    @Option(help: "Typical-p (1 = off).")
+    var typicalP: Float = 1
+    @Option(help: "Repetition penalty over the last --repeat-last-n tokens (1 = off).")
+    var repeatPenalty: Float = 1
+    @Option(help: "Tokens the penalties look back over (0 = off, -1 = all).")
+    var repeatLastN = 64
+    @Option(help: "Frequency penalty (0 = off).")
+    var frequencyPenalty: Float = 0
+    @Option(help: "Presence penalty (0 = off).")
+    var presencePenalty: Float = 0
     @Option(help: "Random seed.")
     var seed: UInt64 = 0xC0FFEE
     @Option(name: .shortAndLong, help: "Worker threads (default: number of cores).")
@@ -49,6 +59,11 @@ struct RunCommand: ParsableCommand {
             settings.topK = topK
             settings.topP = topP
             settings.minP = minP
+            settings.typicalP = typicalP
+            settings.repeatPenalty = repeatPenalty
+            settings.penaltyLastN = repeatLastN
+            settings.frequencyPenalty = frequencyPenalty
+            settings.presencePenalty = presencePenalty
             settings.seed = seed
             do { try settings.validate() } catch { throw CLIError("\(error)") }
 
