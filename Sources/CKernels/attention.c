@@ -56,48 +56,66 @@ static inline uint16_t float_to_half(float f) {  // round to nearest even
     return (uint16_t)(sign | h);
 }
 
-static void attention_scalar(const float *q, const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd,
-                             float scale, float *out, uint16_t *scratch) {
-    uint16_t *qh = scratch;
-    uint16_t *acc = scratch + hd;
-    for (int64_t d = 0; d < hd; d++) { qh[d] = float_to_half(q[d]); acc[d] = 0; }
-    float m = -INFINITY, s = 0.0f;
+// Scratch layout: [query as hd floats (2·hd uint16)][F16 accumulator, hd uint16].
+static inline float *query_of(uint16_t *scratch) { return (float *)(void *)scratch; }
+static inline uint16_t *acc_of(uint16_t *scratch, int64_t hd) { return scratch + 2 * hd; }
+
+static int use_avx2(int64_t hd) {
+#ifdef SK_X86
+    static int has_avx2 = -1;
+    if (has_avx2 < 0) {
+        __builtin_cpu_init();
+        has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return has_avx2 && hd % 8 == 0;
+#else
+    (void)hd;
+    return 0;
+#endif
+}
+
+void sk_attention_begin(const float *q, int64_t hd, uint16_t *scratch, sk_attention_state *state) {
+    float *qf = query_of(scratch);
+    uint16_t *acc = acc_of(scratch, hd);
+    for (int64_t d = 0; d < hd; d++) {
+        qf[d] = half_to_float(float_to_half(q[d]));
+        acc[d] = 0;
+    }
+    state->max = -INFINITY;
+    state->sum = 0.0f;
+}
+
+static void segment_scalar(const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd, float scale,
+                           uint16_t *scratch, sk_attention_state *st) {
+    const float *qf = query_of(scratch);
+    uint16_t *acc = acc_of(scratch, hd);
     for (int64_t t = 0; t < n; t++) {
         const uint16_t *kt = k + t * hd;
         float dot = 0.0f;
-        for (int64_t d = 0; d < hd; d++) dot += half_to_float(kt[d]) * half_to_float(qh[d]);
+        for (int64_t d = 0; d < hd; d++) dot += half_to_float(kt[d]) * qf[d];
         float score = dot * scale;
         float ms = 1.0f, vs = 1.0f;
-        if (score > m) {
-            float old = m;
-            m = score;
-            ms = expf(old - m);
+        if (score > st->max) {
+            float old = st->max;
+            st->max = score;
+            ms = expf(old - score);
             for (int64_t d = 0; d < hd; d++) acc[d] = float_to_half(half_to_float(acc[d]) * ms);
         } else {
-            vs = expf(score - m);
+            vs = expf(score - st->max);
         }
         const uint16_t *vt = v + t * hd;
         for (int64_t d = 0; d < hd; d++) acc[d] = float_to_half(half_to_float(acc[d]) + half_to_float(vt[d]) * vs);
-        s = s * ms + vs;
+        st->sum = st->sum * ms + vs;
     }
-    float inv = 1.0f / s;
-    for (int64_t d = 0; d < hd; d++) out[d] = half_to_float(acc[d]) * inv;
 }
 
 #ifdef SK_X86
 __attribute__((target("avx2,fma,f16c")))
-static void attention_avx2(const float *q, const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd,
-                           float scale, float *out, uint16_t *scratch) {
-    // hd is a multiple of 8 here; the query is rounded through F16 once
-    float *qf = (float *)(void *)scratch;  // hd floats = 2·hd uint16
-    for (int64_t d = 0; d < hd; d += 8) {
-        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(q + d), _MM_FROUND_TO_NEAREST_INT);
-        _mm256_storeu_ps(qf + d, _mm256_cvtph_ps(h));
-    }
-    // the F16 accumulator lives in registers' worth of memory on the stack (hd ≤ 512)
-    uint16_t acc[512];
-    memset(acc, 0, (size_t)hd * 2);
-    float m = -INFINITY, s = 0.0f;
+static void segment_avx2(const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd, float scale,
+                         uint16_t *scratch, sk_attention_state *st) {
+    const float *qf = query_of(scratch);
+    uint16_t *acc = acc_of(scratch, hd);
+    float m = st->max, s = st->sum;
     for (int64_t t = 0; t < n; t++) {
         const uint16_t *kt = k + t * hd;
         __m256 sum = _mm256_setzero_ps();
@@ -132,26 +150,30 @@ static void attention_avx2(const float *q, const uint16_t *k, const uint16_t *v,
         }
         s = s * ms + vs;
     }
-    __m256 inv = _mm256_set1_ps(1.0f / s);
-    for (int64_t d = 0; d < hd; d += 8) {
-        __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(acc + d)));
-        _mm256_storeu_ps(out + d, _mm256_mul_ps(a, inv));
-    }
+    st->max = m;
+    st->sum = s;
 }
 #endif
 
+void sk_attention_segment(const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd, float scale,
+                          uint16_t *scratch, sk_attention_state *state) {
+    if (n <= 0) return;
+#ifdef SK_X86
+    if (use_avx2(hd)) { segment_avx2(k, v, n, hd, scale, scratch, state); return; }
+#endif
+    segment_scalar(k, v, n, hd, scale, scratch, state);
+}
+
+void sk_attention_end(float *out, int64_t hd, const uint16_t *scratch, const sk_attention_state *state) {
+    const uint16_t *acc = acc_of((uint16_t *)scratch, hd);
+    float inv = state->sum > 0.0f ? 1.0f / state->sum : 0.0f;
+    for (int64_t d = 0; d < hd; d++) out[d] = half_to_float(acc[d]) * inv;
+}
+
 void sk_attention_f16(const float *q, const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd,
                       float scale, float *out, uint16_t *scratch) {
-#ifdef SK_X86
-    static int has_avx2 = -1;
-    if (has_avx2 < 0) {
-        __builtin_cpu_init();
-        has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    if (has_avx2 && hd % 8 == 0 && hd <= 512) {
-        attention_avx2(q, k, v, n, hd, scale, out, scratch);
-        return;
-    }
-#endif
-    attention_scalar(q, k, v, n, hd, scale, out, scratch);
+    sk_attention_state st;
+    sk_attention_begin(q, hd, scratch, &st);
+    sk_attention_segment(k, v, n, hd, scale, scratch, &st);
+    sk_attention_end(out, hd, scratch, &st);
 }

@@ -53,6 +53,11 @@ public enum TensorName {
     public static let ropeFrequencies = "rope_freqs.weight"
 
     public static func attnNorm(_ i: Int) -> String { "blk.\(i).attn_norm.weight" }
+    public static func attnQKV(_ i: Int) -> String { "blk.\(i).attn_qkv.weight" }
+    public static func ffnGateInput(_ i: Int) -> String { "blk.\(i).ffn_gate_inp.weight" }
+    public static func ffnGateExperts(_ i: Int) -> String { "blk.\(i).ffn_gate_exps.weight" }
+    public static func ffnUpExperts(_ i: Int) -> String { "blk.\(i).ffn_up_exps.weight" }
+    public static func ffnDownExperts(_ i: Int) -> String { "blk.\(i).ffn_down_exps.weight" }
     public static func attnQ(_ i: Int) -> String { "blk.\(i).attn_q.weight" }
     public static func attnK(_ i: Int) -> String { "blk.\(i).attn_k.weight" }
     public static func attnV(_ i: Int) -> String { "blk.\(i).attn_v.weight" }

@@ -27,7 +27,7 @@ public final class InferenceContext: @unchecked Sendable {
         multiplier = MatrixMultiplier(pool: pool, maxRows: self.batchSize,
                                       maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
-                        capacity: self.contextLength)
+                        capacity: self.contextLength, windows: model.network.layerWindows)
         logitsBuffer = [Float](repeating: 0, count: c.vocabularySize)
     }
 
@@ -88,9 +88,8 @@ public final class InferenceContext: @unchecked Sendable {
 
     /// Keeps only the first `count` cached tokens (the prefix shared with the next prompt).
     public func truncate(to count: Int) {
-        let keep = max(0, min(count, tokens.count))
+        let keep = cache.truncate(to: max(0, min(count, tokens.count)))
         tokens.removeSubrange(keep...)
-        cache.truncate(to: keep)
     }
 
     /// Empties the cache.

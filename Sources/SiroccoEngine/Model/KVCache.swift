@@ -1,28 +1,48 @@
-// KVCache: keys and values of every past position, stored as F16 (as llama.cpp's default cache).
-// Layout [layer][kvHead][position][headDim]: one head's keys are contiguous, so attention reads
-// memory sequentially.
+// KVCache: keys and values of past positions, stored as F16 (as llama.cpp's default cache).
+// A full-attention layer keeps every position (cell p holds position p); a sliding-window layer
+// keeps a rolling buffer of W cells (position p lives in cell p mod W), so its memory stays constant
+// however long the conversation grows. Layout per layer [kvHead][cell][headDim]: one head's keys
+// are contiguous, so attention reads memory sequentially.
 
-/// The attention cache of one sequence: `capacity` cells per layer, the first `count` in use.
+/// The attention cache of one sequence.
 public final class KVCache: @unchecked Sendable {
     public let layerCount: Int
     public let kvHeadCount: Int
     public let headDim: Int
-    /// Cells (positions) per layer.
+    /// Positions the sequence may reach (the context length).
     public let capacity: Int
-    /// Positions currently held (cells used).
+    /// The window of each layer (nil: full attention).
+    public let windows: [Int?]
+    /// Positions currently held.
     public internal(set) var count = 0
 
+    let cellsPerLayer: [Int]
+    private let layerOffsets: [Int]
     let keys: UnsafeMutablePointer<UInt16>
     let values: UnsafeMutablePointer<UInt16>
 
-    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int) {
+    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int, windows: [Int?]) {
+        precondition(windows.count == layerCount)
         self.layerCount = layerCount
         self.kvHeadCount = kvHeadCount
         self.headDim = headDim
         self.capacity = capacity
-        let n = layerCount * kvHeadCount * capacity * headDim
-        keys = .allocate(capacity: n)
-        values = .allocate(capacity: n)
+        self.windows = windows
+        cellsPerLayer = windows.map { w in w.map { min($0, capacity) } ?? capacity }
+        var offsets: [Int] = []
+        var total = 0
+        for cells in cellsPerLayer {
+            offsets.append(total)
+            total += kvHeadCount * cells * headDim
+        }
+        layerOffsets = offsets
+        keys = .allocate(capacity: max(total, 1))
+        values = .allocate(capacity: max(total, 1))
+    }
+
+    convenience init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int) {
+        self.init(layerCount: layerCount, kvHeadCount: kvHeadCount, headDim: headDim, capacity: capacity,
+                  windows: [Int?](repeating: nil, count: layerCount))
     }
 
     deinit {
@@ -30,20 +50,54 @@ public final class KVCache: @unchecked Sendable {
         values.deallocate()
     }
 
-    /// Bytes the cache has reserved (keys and values).
-    public var byteCapacity: Int { 2 * layerCount * kvHeadCount * capacity * headDim * 2 }
-    /// Bytes the used cells occupy.
-    public var bytesUsed: Int { 2 * layerCount * kvHeadCount * count * headDim * 2 }
+    /// Whether layer `l` keeps a rolling buffer.
+    func isWindowed(_ l: Int) -> Bool { cellsPerLayer[l] < capacity }
 
+    /// Element offset of `cell` of `head` in layer `l`.
     @inline(__always)
-    func offset(layer: Int, head: Int, position: Int) -> Int {
-        ((layer * kvHeadCount + head) * capacity + position) * headDim
+    func offset(layer l: Int, head: Int, cell: Int) -> Int {
+        layerOffsets[l] + (head * cellsPerLayer[l] + cell) * headDim
     }
 
-    /// Forgets every position at or after `position` (used to reuse a shared prefix).
-    public func truncate(to position: Int) {
-        count = max(0, min(count, position))
+    /// The cell that holds `position` in layer `l`.
+    @inline(__always)
+    func cell(layer l: Int, position: Int) -> Int { position % cellsPerLayer[l] }
+
+    /// Bytes the cache has reserved (keys and values).
+    public var byteCapacity: Int { cellsPerLayer.reduce(0, +) * kvHeadCount * headDim * 2 * 2 }
+    /// Bytes the held positions occupy.
+    public var bytesUsed: Int { cellsPerLayer.reduce(0) { $0 + min($1, count) } * kvHeadCount * headDim * 2 * 2 }
+
+    /// Occupancy per kind of layer: full layers (cells used / context) and windowed ones (cells used / W).
+    public var occupancy: CacheOccupancy {
+        let window = windows.compactMap { $0 }.max()
+        return CacheOccupancy(fullCellsUsed: count, fullCapacity: capacity,
+                              hasFullLayers: windows.contains { $0 == nil },
+                              windowCellsUsed: window.map { min(count, $0) } ?? 0, windowCapacity: window ?? 0)
+    }
+
+    /// Forgets every position at or after `position`; returns the positions actually kept. A rolling
+    /// buffer that has wrapped no longer holds the positions before the cut, so then nothing is kept.
+    @discardableResult
+    public func truncate(to position: Int) -> Int {
+        let keep = max(0, min(count, position))
+        if keep < count, let smallest = windows.compactMap({ $0 }).min(), count > smallest {
+            count = 0
+        } else {
+            count = keep
+        }
+        return count
     }
 
     public func clear() { count = 0 }
+}
+
+/// How full the cache is, per kind of layer.
+public struct CacheOccupancy: Sendable, Equatable, Codable {
+    public var fullCellsUsed: Int
+    public var fullCapacity: Int
+    public var hasFullLayers: Bool
+    public var windowCellsUsed: Int
+    /// 0 when no layer is windowed.
+    public var windowCapacity: Int
 }

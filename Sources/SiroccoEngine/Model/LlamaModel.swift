@@ -1,7 +1,8 @@
-// LlamaModel: the forward pass of the Llama family (Llama 2/3, Mistral, SmolLM, TinyLlama ...),
-// following llama2.c's forward() and llama.cpp's models/llama.cpp graph:
-// embed → per layer [RMSNorm → Q,K,V → RoPE → cache → GQA attention → Wo → residual →
-// RMSNorm → SwiGLU → residual] → final RMSNorm → output projection.
+// LlamaModel: the forward pass of the Llama family — Llama 2/3, Mistral (sliding window),
+// Mixtral (mixture of experts), Qwen2 (Q/K/V biases), Phi-3 (fused projections) — following
+// llama2.c's forward() and llama.cpp's llama graph:
+// embed → per layer [RMSNorm → Q,K,V (+bias) → RoPE → cache → GQA attention → Wo → residual →
+// RMSNorm → SwiGLU or experts → residual] → final RMSNorm → output projection.
 // Never allocates per token: every activation buffer lives in ForwardScratch.
 
 import CKernels
@@ -18,10 +19,20 @@ final class ForwardScratch {
     let attn: UnsafeMutablePointer<Float>     // [batch, nHeads*headDim] attention output
     let hb: UnsafeMutablePointer<Float>       // [batch, ffnDim] gate
     let hb2: UnsafeMutablePointer<Float>      // [batch, ffnDim] up
-    let attentionWork: UnsafeMutablePointer<Float>  // [threads, headDim] per-thread attention scratch
+    let attentionWork: UnsafeMutablePointer<Float>  // [threads, 2*headDim] per-thread attention scratch
     let ropeCos: UnsafeMutablePointer<Float>  // [batch, ropeDim/2]
     let ropeSin: UnsafeMutablePointer<Float>
-    private var all: [UnsafeMutablePointer<Float>] = []
+    let chunkK: UnsafeMutablePointer<UInt16>  // [nKVHeads, batch, headDim] this batch's keys (F16), windowed layers
+    let chunkV: UnsafeMutablePointer<UInt16>
+    // mixture of experts
+    let routerLogits: UnsafeMutablePointer<Float>   // [batch, nExpert]
+    let expertIn: UnsafeMutablePointer<Float>       // [batch, dim] rows routed to one expert
+    let expertOut: UnsafeMutablePointer<Float>      // [batch, dim]
+    let expertSum: UnsafeMutablePointer<Float>      // [batch, dim] weighted sum of the chosen experts
+    let expertTokens: UnsafeMutablePointer<Int32>   // [nExpert, batch] token rows per expert
+    let expertWeights: UnsafeMutablePointer<Float>  // [nExpert, batch] their router weights
+    let expertCounts: UnsafeMutablePointer<Int>     // [nExpert]
+    private var floats: [UnsafeMutablePointer<Float>] = []
 
     init(config c: ModelConfig, maxBatch: Int, threads: Int) {
         self.maxBatch = maxBatch
@@ -30,6 +41,7 @@ final class ForwardScratch {
             p.initialize(repeating: 0, count: max(n, 1))
             return p
         }
+        let experts = max(c.expertCount, 1)
         x = buffer(maxBatch * c.embeddingLength)
         xb = buffer(maxBatch * max(c.embeddingLength, c.qDim))
         q = buffer(maxBatch * c.qDim)
@@ -38,13 +50,28 @@ final class ForwardScratch {
         attn = buffer(maxBatch * c.qDim)
         hb = buffer(maxBatch * c.feedForwardLength)
         hb2 = buffer(maxBatch * c.feedForwardLength)
-        attentionWork = buffer(threads * c.headDim)
+        attentionWork = buffer(threads * 2 * c.headDim)
         ropeCos = buffer(maxBatch * c.ropeDimensions / 2)
         ropeSin = buffer(maxBatch * c.ropeDimensions / 2)
-        all = [x, xb, q, k, v, attn, hb, hb2, attentionWork, ropeCos, ropeSin]
+        routerLogits = buffer(maxBatch * experts)
+        expertIn = buffer(maxBatch * c.embeddingLength)
+        expertOut = buffer(maxBatch * c.embeddingLength)
+        expertSum = buffer(c.isMixtureOfExperts ? maxBatch * c.embeddingLength : 1)
+        expertWeights = buffer(maxBatch * experts)
+        floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, ropeCos, ropeSin, routerLogits, expertIn, expertOut, expertSum, expertWeights]
+        chunkK = .allocate(capacity: maxBatch * c.kvDim)
+        chunkV = .allocate(capacity: maxBatch * c.kvDim)
+        expertTokens = .allocate(capacity: maxBatch * experts)
+        expertCounts = .allocate(capacity: experts)
     }
 
-    deinit { all.forEach { $0.deallocate() } }
+    deinit {
+        floats.forEach { $0.deallocate() }
+        chunkK.deallocate()
+        chunkV.deallocate()
+        expertTokens.deallocate()
+        expertCounts.deallocate()
+    }
 }
 
 /// A loaded Llama-family network: configuration plus weights; stateless between calls.
@@ -56,6 +83,9 @@ final class LlamaModel {
         self.config = config
         self.weights = try LlamaWeights(file: file, config: config)
     }
+
+    /// The attention window of each layer (Mistral-style sliding window applies to every layer).
+    var layerWindows: [Int?] { [Int?](repeating: config.slidingWindow, count: config.layerCount) }
 
     /// Runs `tokens` (at positions `cache.count ..< cache.count + n`) through the network, appends
     /// their keys and values to `cache`, and writes logits: for the last token into `logits`
@@ -77,47 +107,43 @@ final class LlamaModel {
 
         for (l, w) in weights.layers.enumerated() {
             // attention rmsnorm
-            rmsnorm(s.xb, s.x, w.attnNorm, rows: n, pool: pool)
+            rmsnorm(s.xb, s.x, w.attnNorm, rows: n)
 
-            // Q, K, V projections (one activation conversion, one dispatch)
+            // Q, K, V projections (one activation conversion, one dispatch), then biases
             mm.prepare(s.xb, rows: n, cols: dim, for: w.wq.type, w.wk.type, w.wv.type)
             pool.run { i, t in
                 mm.multiply(w.wq, rows: n, into: s.q, outStride: c.qDim, thread: i, of: t)
                 mm.multiply(w.wk, rows: n, into: s.k, outStride: c.kvDim, thread: i, of: t)
                 mm.multiply(w.wv, rows: n, into: s.v, outStride: c.kvDim, thread: i, of: t)
             }
+            if let b = w.bq { addBias(s.q, b, rows: n) }
+            if let b = w.bk { addBias(s.k, b, rows: n) }
+            if let b = w.bv { addBias(s.v, b, rows: n) }
 
             // RoPE on queries and keys
             applyRope(s.q, heads: c.headCount, rows: n, scratch: s)
             applyRope(s.k, heads: c.kvHeadCount, rows: n, scratch: s)
 
-            // append K and V to the cache (F16)
-            for i in 0..<n {
-                for h in 0..<c.kvHeadCount {
-                    let o = cache.offset(layer: l, head: h, position: start + i)
-                    sk_f32_to_f16(s.k + i * c.kvDim + h * c.headDim, cache.keys + o, Int64(c.headDim))
-                    sk_f32_to_f16(s.v + i * c.kvDim + h * c.headDim, cache.values + o, Int64(c.headDim))
-                }
+            // GQA attention over the cache (query head h reads kv head h / groupSize)
+            if cache.isWindowed(l) {
+                windowedAttention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
+            } else {
+                storeKeysAndValues(layer: l, rows: n, start: start, cache: cache, scratch: s)
+                fullAttention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
             }
-
-            // GQA attention over the cache: query head h reads kv head h / groupSize
-            attention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
 
             // output projection and residual
             mm.multiply(w.wo, s.attn, rows: n, into: s.xb, outStride: dim)
             addInPlace(s.x, s.xb, count: n * dim)
 
-            // ffn rmsnorm
-            rmsnorm(s.xb, s.x, w.ffnNorm, rows: n, pool: pool)
-
-            // SwiGLU: w2(silu(w1·x) * w3·x)
-            mm.prepare(s.xb, rows: n, cols: dim, for: w.w1.type, w.w3.type)
-            pool.run { i, t in
-                mm.multiply(w.w1, rows: n, into: s.hb, outStride: c.feedForwardLength, thread: i, of: t)
-                mm.multiply(w.w3, rows: n, into: s.hb2, outStride: c.feedForwardLength, thread: i, of: t)
+            // ffn rmsnorm, feed-forward, residual
+            rmsnorm(s.xb, s.x, w.ffnNorm, rows: n)
+            switch w.ffn {
+            case let .dense(w1, w3, w2):
+                swiGLU(w1: w1, w3: w3, w2: w2, input: s.xb, rows: n, output: s.xb, scratch: s, mm: mm)
+            case let .experts(router, gate, up, down, used):
+                mixtureOfExperts(router: router, gate: gate, up: up, down: down, used: used, rows: n, scratch: s, mm: mm)
             }
-            sk_silu_mul(s.hb, s.hb2, Int64(n * c.feedForwardLength))
-            mm.multiply(w.w2, s.hb, rows: n, into: s.xb, outStride: dim)
             addInPlace(s.x, s.xb, count: n * dim)
         }
         cache.count = start + n
@@ -125,19 +151,202 @@ final class LlamaModel {
         // final rmsnorm and output projection (last row only unless every row's logits are wanted)
         let first = allLogits ? 0 : n - 1
         let rows = n - first
-        rmsnorm(s.xb, s.x + first * dim, weights.outputNorm, rows: rows, pool: pool)
+        rmsnorm(s.xb, s.x + first * dim, weights.outputNorm, rows: rows)
         mm.multiply(weights.output, s.xb, rows: rows, into: logits, outStride: c.vocabularySize)
     }
 
-    // MARK: steps
+    // MARK: feed-forward
 
-    private func rmsnorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float],
-                         rows n: Int, pool: ThreadPool) {
+    /// output = w2(silu(w1·input) * w3·input) for `rows` rows (input and output may alias).
+    private func swiGLU(w1: WeightMatrix, w3: WeightMatrix, w2: WeightMatrix, input: UnsafeMutablePointer<Float>,
+                        rows n: Int, output: UnsafeMutablePointer<Float>, scratch s: ForwardScratch, mm: MatrixMultiplier) {
+        let f = w1.rows
+        mm.prepare(input, rows: n, cols: w1.cols, for: w1.type, w3.type)
+        mm.pool.run { i, t in
+            mm.multiply(w1, rows: n, into: s.hb, outStride: f, thread: i, of: t)
+            mm.multiply(w3, rows: n, into: s.hb2, outStride: f, thread: i, of: t)
+        }
+        sk_silu_mul(s.hb, s.hb2, Int64(n * f))
+        mm.multiply(w2, s.hb, rows: n, into: output, outStride: w2.rows)
+    }
+
+    /// Mixtral routing (llama.cpp's build_moe_ffn with softmax gating and renormalised weights):
+    /// p = softmax(router·x); the `used` most probable experts run SwiGLU on x; their outputs are
+    /// summed with weights p_e / Σ p_chosen. Tokens are grouped per expert so each expert's weights
+    /// are read once per batch, and only the chosen experts' weights are read at all.
+    private func mixtureOfExperts(router: WeightMatrix, gate: [WeightMatrix], up: [WeightMatrix], down: [WeightMatrix],
+                                  used: Int, rows n: Int, scratch s: ForwardScratch, mm: MatrixMultiplier) {
+        let dim = config.embeddingLength
+        let experts = gate.count
+        mm.multiply(router, s.xb, rows: n, into: s.routerLogits, outStride: experts)
+        for e in 0..<experts { s.expertCounts[e] = 0 }
+        for i in 0..<n {
+            let p = s.routerLogits + i * experts
+            sk_softmax(p, Int64(experts))
+            // top-k by probability (lowest index first on ties)
+            var chosen = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)  // up to 16 chosen experts, no allocation
+            var total: Float = 0
+            withUnsafeMutableBytes(of: &chosen) { raw in
+                let picks = raw.bindMemory(to: Int.self)
+                for k in 0..<used {
+                    var best = -1
+                    for e in 0..<experts {
+                        var taken = false
+                        for j in 0..<k where picks[j] == e { taken = true }
+                        if !taken && (best < 0 || p[e] > p[best]) { best = e }
+                    }
+                    picks[k] = best
+                    total += p[best]
+                }
+                for k in 0..<used {
+                    let e = picks[k]
+                    let slot = e * s.maxBatch + s.expertCounts[e]
+                    s.expertTokens[slot] = Int32(i)
+                    s.expertWeights[slot] = p[e] / total
+                    s.expertCounts[e] += 1
+                }
+            }
+        }
+        // each expert's input rows are gathered from xb; the weighted sum collects in expertSum
+        let input = s.xb
+        let moeSum = s.expertSum
+        moeSum.update(repeating: 0, count: n * dim)
+        for e in 0..<experts where s.expertCounts[e] > 0 {
+            let m = s.expertCounts[e]
+            for j in 0..<m {
+                let row = Int(s.expertTokens[e * s.maxBatch + j])
+                (s.expertIn + j * dim).update(from: input + row * dim, count: dim)
+            }
+            swiGLU(w1: gate[e], w3: up[e], w2: down[e], input: s.expertIn, rows: m, output: s.expertOut, scratch: s, mm: mm)
+            for j in 0..<m {
+                let row = Int(s.expertTokens[e * s.maxBatch + j])
+                let weight = s.expertWeights[e * s.maxBatch + j]
+                let dst = moeSum + row * dim
+                let src = s.expertOut + j * dim
+                for d in 0..<dim { dst[d] += weight * src[d] }
+            }
+        }
+        s.xb.update(from: moeSum, count: n * dim)
+    }
+
+    // MARK: attention
+
+    /// Writes this batch's keys and values into their cells (F16).
+    private func storeKeysAndValues(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
+        let c = config
+        for i in 0..<n {
+            let cell = cache.cell(layer: l, position: start + i)
+            for h in 0..<c.kvHeadCount {
+                let o = cache.offset(layer: l, head: h, cell: cell)
+                sk_f32_to_f16(s.k + i * c.kvDim + h * c.headDim, cache.keys + o, Int64(c.headDim))
+                sk_f32_to_f16(s.v + i * c.kvDim + h * c.headDim, cache.values + o, Int64(c.headDim))
+            }
+        }
+    }
+
+    /// Causal attention over every cached position, for each (token, query head) round-robin over
+    /// the threads; computed as ggml's CPU flash attention (see CKernels/Attention.h).
+    private func fullAttention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
+                               scratch s: ForwardScratch, pool: ThreadPool) {
+        let c = config
+        let hd = c.headDim
+        let scale = 1 / Float(hd).squareRoot()
+        let items = n * c.headCount
+        pool.run { thread, total in
+            let work = UnsafeMutableRawPointer(s.attentionWork + thread * 2 * hd).assumingMemoryBound(to: UInt16.self)
+            var state = sk_attention_state()
+            var item = thread
+            while item < items {
+                let i = item / c.headCount
+                let h = item % c.headCount
+                let o = cache.offset(layer: l, head: h / c.groupSize, cell: 0)
+                sk_attention_begin(s.q + i * c.qDim + h * hd, Int64(hd), work, &state)
+                sk_attention_segment(cache.keys + o, cache.values + o, Int64(start + i + 1), Int64(hd), scale, work, &state)
+                sk_attention_end(s.attn + i * c.qDim + h * hd, Int64(hd), work, &state)
+                item += total
+            }
+        }
+    }
+
+    /// Sliding-window attention: token at position p sees positions p-W+1 ... p. Older positions come
+    /// from the rolling buffer (up to two contiguous pieces where it wraps), this batch's from the
+    /// chunk scratch; the batch is written into the buffer only after every token has attended, so
+    /// the buffer needs no more than W cells whatever the batch size.
+    private func windowedAttention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
+                                   scratch s: ForwardScratch, pool: ThreadPool) {
+        let c = config
+        let hd = c.headDim
+        let window = cache.cellsPerLayer[l]
+        let scale = 1 / Float(hd).squareRoot()
+        // this batch's keys and values in F16, [kvHead][row][hd]
+        for i in 0..<n {
+            for h in 0..<c.kvHeadCount {
+                let o = (h * n + i) * hd
+                sk_f32_to_f16(s.k + i * c.kvDim + h * hd, s.chunkK + o, Int64(hd))
+                sk_f32_to_f16(s.v + i * c.kvDim + h * hd, s.chunkV + o, Int64(hd))
+            }
+        }
+        let items = n * c.headCount
+        pool.run { thread, total in
+            let work = UnsafeMutableRawPointer(s.attentionWork + thread * 2 * hd).assumingMemoryBound(to: UInt16.self)
+            var state = sk_attention_state()
+            var item = thread
+            while item < items {
+                let i = item / c.headCount
+                let h = item % c.headCount
+                let kvh = h / c.groupSize
+                let p = start + i
+                let first = max(0, p - window + 1)
+                sk_attention_begin(s.q + i * c.qDim + h * hd, Int64(hd), work, &state)
+                // cached positions first..<start, in position order
+                if first < start {
+                    let base = cache.offset(layer: l, head: kvh, cell: 0)
+                    var pos = first
+                    while pos < start {
+                        let cell = pos % window
+                        let run = min(start - pos, window - cell)
+                        sk_attention_segment(cache.keys + base + cell * hd, cache.values + base + cell * hd,
+                                             Int64(run), Int64(hd), scale, work, &state)
+                        pos += run
+                    }
+                }
+                // this batch's positions max(first, start)...p
+                let from = max(first, start) - start
+                let o = (kvh * n + from) * hd
+                sk_attention_segment(s.chunkK + o, s.chunkV + o, Int64(i - from + 1), Int64(hd), scale, work, &state)
+                sk_attention_end(s.attn + i * c.qDim + h * hd, Int64(hd), work, &state)
+                item += total
+            }
+        }
+        // keep the last W positions of the batch in the buffer
+        for i in max(0, n - window)..<n {
+            let cell = (start + i) % window
+            for h in 0..<c.kvHeadCount {
+                let dst = cache.offset(layer: l, head: h, cell: cell)
+                (cache.keys + dst).update(from: s.chunkK + (h * n + i) * hd, count: hd)
+                (cache.values + dst).update(from: s.chunkV + (h * n + i) * hd, count: hd)
+            }
+        }
+    }
+
+    // MARK: small steps
+
+    private func rmsnorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows n: Int) {
         let dim = config.embeddingLength
         let eps = config.rmsEpsilon
         weight.withUnsafeBufferPointer { w in
             for i in 0..<n {
                 sk_rmsnorm(out + i * dim, x + i * dim, w.baseAddress, Int64(dim), eps)
+            }
+        }
+    }
+
+    private func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], rows n: Int) {
+        let width = bias.count
+        bias.withUnsafeBufferPointer { b in
+            for i in 0..<n {
+                let row = x + i * width
+                for j in 0..<width { row[j] += b[j] }
             }
         }
     }
@@ -179,36 +388,13 @@ final class LlamaModel {
                         v[2 * j] = a * cosRow[j] - b * sinRow[j]
                         v[2 * j + 1] = a * sinRow[j] + b * cosRow[j]
                     }
-                case .neox:  // rotate (x_j, x_{j+half})
+                case .neox:  // rotate (x_j, x_{j+half}) over the rotated dimensions
                     for j in 0..<half {
                         let a = v[j], b = v[j + half]
                         v[j] = a * cosRow[j] - b * sinRow[j]
                         v[j + half] = a * sinRow[j] + b * cosRow[j]
                     }
                 }
-            }
-        }
-    }
-
-    /// Causal attention for each (token, query head), spread round-robin over the threads;
-    /// computed as ggml's CPU flash attention (see CKernels/Attention.h) to track llama.cpp.
-    private func attention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
-                           scratch s: ForwardScratch, pool: ThreadPool) {
-        let c = config
-        let hd = c.headDim
-        let scale = 1 / Float(hd).squareRoot()
-        let items = n * c.headCount
-        pool.run { thread, total in
-            let work = UnsafeMutableRawPointer(s.attentionWork + thread * hd).assumingMemoryBound(to: UInt16.self)
-            var item = thread
-            while item < items {
-                let i = item / c.headCount
-                let h = item % c.headCount
-                let kvh = h / c.groupSize  // GQA: query head h reads kv head h / groupSize
-                let o = cache.offset(layer: l, head: kvh, position: 0)
-                sk_attention_f16(s.q + i * c.qDim + h * hd, cache.keys + o, cache.values + o,
-                                 Int64(start + i + 1), Int64(hd), scale, s.attn + i * c.qDim + h * hd, work)
-                item += total
             }
         }
     }

@@ -5,7 +5,9 @@ public enum RopeStyle: String, Sendable { case normal, neox }
 
 /// Hyperparameters of one model; derived values are computed properties.
 public struct ModelConfig: Sendable, Equatable {
-    public static let supportedArchitectures = ["llama"]
+    /// Architectures this engine runs: the Llama family (Llama 2/3, Mistral with a sliding window,
+    /// Mixtral-style mixture of experts), Qwen2 (Q/K/V biases) and Phi-3 (fused projections).
+    public static let supportedArchitectures = ["llama", "qwen2", "phi3"]
 
     public var architecture: String
     public var name: String
@@ -22,6 +24,13 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeFreqScale: Float
     public var ropeStyle: RopeStyle
     public var vocabularySize: Int
+    /// Experts per MoE layer (0 for a dense feed-forward) and how many each token uses.
+    public var expertCount: Int
+    public var expertUsedCount: Int
+    /// Attention window in positions for windowed layers (nil = full attention everywhere).
+    public var slidingWindow: Int?
+
+    public var isMixtureOfExperts: Bool { expertCount > 0 }
 
     /// Query heads per KV head (grouped-query attention).
     public var groupSize: Int { headCount / kvHeadCount }
@@ -54,12 +63,16 @@ public struct ModelConfig: Sendable, Equatable {
         rmsEpsilon = file.float(GGUFKey.rmsEpsilon(arch)) ?? 1e-5
         ropeDimensions = file.int(GGUFKey.ropeDimensionCount(arch)) ?? headDim
         ropeFreqBase = file.float(GGUFKey.ropeFreqBase(arch)) ?? 10000
-        ropeStyle = .normal
+        // llama.cpp: LLAMA_ROPE_TYPE_NORM for llama, NEOX for qwen2 and phi3
+        ropeStyle = arch == "llama" ? .normal : .neox
         ropeFreqScale = 1
         if let scaling = file.string(GGUFKey.ropeScalingType(arch)), scaling == "linear",
            let factor = file.float(GGUFKey.ropeScalingFactor(arch)), factor > 0 {
             ropeFreqScale = 1 / factor
         }
+        expertCount = file.int(GGUFKey.expertCount(arch)) ?? 0
+        expertUsedCount = file.int(GGUFKey.expertUsedCount(arch)) ?? 0
+        slidingWindow = file.int(GGUFKey.slidingWindow(arch)).flatMap { $0 > 0 ? $0 : nil }
         let tokenCount = file.metadata[GGUFKey.tokens]?.arrayValue?.count
         vocabularySize = file.int(GGUFKey.vocabSize(arch)) ?? tokenCount ?? 0
 
@@ -70,6 +83,12 @@ public struct ModelConfig: Sendable, Equatable {
         guard headDim > 0, headDim % 2 == 0, ropeDimensions <= headDim, ropeDimensions % 2 == 0 else {
             throw .badHyperparameter(file: path, key: GGUFKey.ropeDimensionCount(arch),
                                      reason: "head size \(headDim) / RoPE dimensions \(ropeDimensions) are inconsistent")
+        }
+        if expertCount > 0 {
+            guard expertUsedCount >= 1, expertUsedCount <= min(expertCount, 16) else {
+                throw .badHyperparameter(file: path, key: GGUFKey.expertUsedCount(arch),
+                                         reason: "\(expertUsedCount) experts per token out of \(expertCount)")
+            }
         }
         guard vocabularySize > 0 else { throw .missingKey(file: path, key: GGUFKey.tokens) }
         guard rmsEpsilon > 0, rmsEpsilon.isFinite, ropeFreqBase > 0, ropeFreqBase.isFinite else {
