@@ -54,6 +54,10 @@ public enum TensorName {
 
     public static func attnNorm(_ i: Int) -> String { "blk.\(i).attn_norm.weight" }
     public static func attnQKV(_ i: Int) -> String { "blk.\(i).attn_qkv.weight" }
+    public static func attnQNorm(_ i: Int) -> String { "blk.\(i).attn_q_norm.weight" }
+    public static func attnKNorm(_ i: Int) -> String { "blk.\(i).attn_k_norm.weight" }
+    public static func postAttentionNorm(_ i: Int) -> String { "blk.\(i).post_attention_norm.weight" }
+    public static func postFeedForwardNorm(_ i: Int) -> String { "blk.\(i).post_ffw_norm.weight" }
     public static func ffnGateInput(_ i: Int) -> String { "blk.\(i).ffn_gate_inp.weight" }
     public static func ffnGateExperts(_ i: Int) -> String { "blk.\(i).ffn_gate_exps.weight" }
     public static func ffnUpExperts(_ i: Int) -> String { "blk.\(i).ffn_up_exps.weight" }

@@ -1,6 +1,7 @@
 // LlamaModel: the forward pass of the Llama family — Llama 2/3, Mistral (sliding window),
 // Mixtral (mixture of experts), Qwen2 (Q/K/V biases), Phi-3 (fused projections) — following
-// llama2.c's forward() and llama.cpp's llama graph:
+// llama2.c's forward() and llama.cpp's llama graph (Gemma 3's extra norms, GeGLU and embedding
+// scale are properties of the same pass, following llama.cpp's gemma3 graph):
 // embed → per layer [RMSNorm → Q,K,V (+bias) → RoPE → cache → GQA attention → Wo → residual →
 // RMSNorm → SwiGLU or experts → residual] → final RMSNorm → output projection.
 // Never allocates per token: every activation buffer lives in ForwardScratch.
@@ -20,8 +21,10 @@ final class ForwardScratch {
     let hb: UnsafeMutablePointer<Float>       // [batch, ffnDim] gate
     let hb2: UnsafeMutablePointer<Float>      // [batch, ffnDim] up
     let attentionWork: UnsafeMutablePointer<Float>  // [threads, 2*headDim] per-thread attention scratch
-    let ropeCos: UnsafeMutablePointer<Float>  // [batch, ropeDim/2]
+    let ropeCos: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] global layers
     let ropeSin: UnsafeMutablePointer<Float>
+    let ropeCosLocal: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] windowed layers with their own base
+    let ropeSinLocal: UnsafeMutablePointer<Float>
     let chunkK: UnsafeMutablePointer<UInt16>  // [nKVHeads, batch, headDim] this batch's keys (F16), windowed layers
     let chunkV: UnsafeMutablePointer<UInt16>
     // mixture of experts
@@ -53,12 +56,14 @@ final class ForwardScratch {
         attentionWork = buffer(threads * 2 * c.headDim)
         ropeCos = buffer(maxBatch * c.ropeDimensions / 2)
         ropeSin = buffer(maxBatch * c.ropeDimensions / 2)
+        ropeCosLocal = buffer(maxBatch * c.ropeDimensions / 2)
+        ropeSinLocal = buffer(maxBatch * c.ropeDimensions / 2)
         routerLogits = buffer(maxBatch * experts)
         expertIn = buffer(maxBatch * c.embeddingLength)
         expertOut = buffer(maxBatch * c.embeddingLength)
         expertSum = buffer(c.isMixtureOfExperts ? maxBatch * c.embeddingLength : 1)
         expertWeights = buffer(maxBatch * experts)
-        floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, ropeCos, ropeSin, routerLogits, expertIn, expertOut, expertSum, expertWeights]
+        floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, ropeCos, ropeSin, ropeCosLocal, ropeSinLocal, routerLogits, expertIn, expertOut, expertSum, expertWeights]
         chunkK = .allocate(capacity: maxBatch * c.kvDim)
         chunkV = .allocate(capacity: maxBatch * c.kvDim)
         expertTokens = .allocate(capacity: maxBatch * experts)
@@ -84,8 +89,8 @@ final class LlamaModel {
         self.weights = try LlamaWeights(file: file, config: config)
     }
 
-    /// The attention window of each layer (Mistral-style sliding window applies to every layer).
-    var layerWindows: [Int?] { [Int?](repeating: config.slidingWindow, count: config.layerCount) }
+    /// The attention window of each layer (Mistral: every layer; Gemma 3: five of every six).
+    var layerWindows: [Int?] { (0..<config.layerCount).map { config.window(layer: $0) } }
 
     /// Runs `tokens` (at positions `cache.count ..< cache.count + n`) through the network, appends
     /// their keys and values to `cache`, and writes logits: for the last token into `logits`
@@ -103,7 +108,13 @@ final class LlamaModel {
         for (i, token) in tokens.enumerated() {
             weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + i * dim)
         }
-        computeRopeTables(start: start, count: n, scratch: s)
+        if let scale = c.embeddingScale {
+            for j in 0..<n * dim { s.x[j] *= scale }
+        }
+        computeRopeTables(start: start, count: n, base: c.ropeFreqBase, freqScale: c.ropeFreqScale, cos: s.ropeCos, sin: s.ropeSin)
+        if let localBase = c.localRopeFreqBase {
+            computeRopeTables(start: start, count: n, base: localBase, freqScale: 1, cos: s.ropeCosLocal, sin: s.ropeSinLocal)
+        }
 
         for (l, w) in weights.layers.enumerated() {
             // attention rmsnorm
@@ -120,9 +131,13 @@ final class LlamaModel {
             if let b = w.bk { addBias(s.k, b, rows: n) }
             if let b = w.bv { addBias(s.v, b, rows: n) }
 
-            // RoPE on queries and keys
-            applyRope(s.q, heads: c.headCount, rows: n, scratch: s)
-            applyRope(s.k, heads: c.kvHeadCount, rows: n, scratch: s)
+            // QK-norm (per head), then RoPE on queries and keys (windowed layers may use their own base)
+            if let qn = w.qNorm { headNorm(s.q, qn, heads: c.headCount, rows: n) }
+            if let kn = w.kNorm { headNorm(s.k, kn, heads: c.kvHeadCount, rows: n) }
+            let local = c.localRopeFreqBase != nil && cache.isWindowed(l)
+            let (ropeCos, ropeSin) = local ? (s.ropeCosLocal, s.ropeSinLocal) : (s.ropeCos, s.ropeSin)
+            applyRope(s.q, heads: c.headCount, rows: n, cos: ropeCos, sin: ropeSin)
+            applyRope(s.k, heads: c.kvHeadCount, rows: n, cos: ropeCos, sin: ropeSin)
 
             // GQA attention over the cache (query head h reads kv head h / groupSize)
             if cache.isWindowed(l) {
@@ -132,18 +147,20 @@ final class LlamaModel {
                 fullAttention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
             }
 
-            // output projection and residual
+            // output projection (post-norm for Gemma) and residual
             mm.multiply(w.wo, s.attn, rows: n, into: s.xb, outStride: dim)
+            if let pn = w.postAttentionNorm { rmsnorm(s.xb, s.xb, pn, rows: n) }
             addInPlace(s.x, s.xb, count: n * dim)
 
-            // ffn rmsnorm, feed-forward, residual
+            // ffn rmsnorm, feed-forward (post-norm for Gemma), residual
             rmsnorm(s.xb, s.x, w.ffnNorm, rows: n)
             switch w.ffn {
             case let .dense(w1, w3, w2):
-                swiGLU(w1: w1, w3: w3, w2: w2, input: s.xb, rows: n, output: s.xb, scratch: s, mm: mm)
+                gatedFeedForward(w1: w1, w3: w3, w2: w2, input: s.xb, rows: n, output: s.xb, scratch: s, mm: mm)
             case let .experts(router, gate, up, down, used):
                 mixtureOfExperts(router: router, gate: gate, up: up, down: down, used: used, rows: n, scratch: s, mm: mm)
             }
+            if let pn = w.postFeedForwardNorm { rmsnorm(s.xb, s.xb, pn, rows: n) }
             addInPlace(s.x, s.xb, count: n * dim)
         }
         cache.count = start + n
@@ -157,8 +174,9 @@ final class LlamaModel {
 
     // MARK: feed-forward
 
-    /// output = w2(silu(w1·input) * w3·input) for `rows` rows (input and output may alias).
-    private func swiGLU(w1: WeightMatrix, w3: WeightMatrix, w2: WeightMatrix, input: UnsafeMutablePointer<Float>,
+    /// output = w2(act(w1·input) * w3·input) for `rows` rows — SwiGLU, or GeGLU for Gemma
+    /// (input and output may alias).
+    private func gatedFeedForward(w1: WeightMatrix, w3: WeightMatrix, w2: WeightMatrix, input: UnsafeMutablePointer<Float>,
                         rows n: Int, output: UnsafeMutablePointer<Float>, scratch s: ForwardScratch, mm: MatrixMultiplier) {
         let f = w1.rows
         mm.prepare(input, rows: n, cols: w1.cols, for: w1.type, w3.type)
@@ -166,7 +184,10 @@ final class LlamaModel {
             mm.multiply(w1, rows: n, into: s.hb, outStride: f, thread: i, of: t)
             mm.multiply(w3, rows: n, into: s.hb2, outStride: f, thread: i, of: t)
         }
-        sk_silu_mul(s.hb, s.hb2, Int64(n * f))
+        switch config.activation {
+        case .silu: sk_silu_mul(s.hb, s.hb2, Int64(n * f))
+        case .geluTanh: sk_gelu_mul(s.hb, s.hb2, Int64(n * f))
+        }
         mm.multiply(w2, s.hb, rows: n, into: output, outStride: w2.rows)
     }
 
@@ -217,7 +238,7 @@ final class LlamaModel {
                 let row = Int(s.expertTokens[e * s.maxBatch + j])
                 (s.expertIn + j * dim).update(from: input + row * dim, count: dim)
             }
-            swiGLU(w1: gate[e], w3: up[e], w2: down[e], input: s.expertIn, rows: m, output: s.expertOut, scratch: s, mm: mm)
+            gatedFeedForward(w1: gate[e], w3: up[e], w2: down[e], input: s.expertIn, rows: m, output: s.expertOut, scratch: s, mm: mm)
             for j in 0..<m {
                 let row = Int(s.expertTokens[e * s.maxBatch + j])
                 let weight = s.expertWeights[e * s.maxBatch + j]
@@ -250,7 +271,7 @@ final class LlamaModel {
                                scratch s: ForwardScratch, pool: ThreadPool) {
         let c = config
         let hd = c.headDim
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScale
         let items = n * c.headCount
         pool.run { thread, total in
             let work = UnsafeMutableRawPointer(s.attentionWork + thread * 2 * hd).assumingMemoryBound(to: UInt16.self)
@@ -277,7 +298,7 @@ final class LlamaModel {
         let c = config
         let hd = c.headDim
         let window = cache.cellsPerLayer[l]
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScale
         // this batch's keys and values in F16, [kvHead][row][hd]
         for i in 0..<n {
             for h in 0..<c.kvHeadCount {
@@ -341,6 +362,17 @@ final class LlamaModel {
         }
     }
 
+    /// RMSNorm of each head's `headDim` values with a shared weight (QK-norm).
+    private func headNorm(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], heads: Int, rows n: Int) {
+        let hd = config.headDim
+        let eps = config.rmsEpsilon
+        weight.withUnsafeBufferPointer { w in
+            for r in 0..<n * heads {
+                sk_rmsnorm(x + r * hd, x + r * hd, w.baseAddress, Int64(hd), eps)
+            }
+        }
+    }
+
     private func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], rows n: Int) {
         let width = bias.count
         bias.withUnsafeBufferPointer { b in
@@ -356,29 +388,31 @@ final class LlamaModel {
     }
 
     /// cos/sin of every rotation angle for each position, computed as GGML does
-    /// (theta_i = p · base^(-2i/d), built by repeated multiplication in Float).
-    private func computeRopeTables(start: Int, count n: Int, scratch s: ForwardScratch) {
+    /// (theta_i = p · scale · base^(-2i/d), built by repeated multiplication in Float).
+    private func computeRopeTables(start: Int, count n: Int, base: Float, freqScale: Float,
+                                   cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
         let half = config.ropeDimensions / 2
-        let thetaScale = powf(config.ropeFreqBase, -2.0 / Float(config.ropeDimensions))
+        let thetaScale = powf(base, -2.0 / Float(config.ropeDimensions))
         for i in 0..<n {
-            var theta = Float(start + i) * config.ropeFreqScale
+            var theta = Float(start + i) * freqScale
             for j in 0..<half {
                 var angle = theta
                 if let f = weights.ropeFactors { angle /= f[j] }
-                s.ropeCos[i * half + j] = cosf(angle)
-                s.ropeSin[i * half + j] = sinf(angle)
+                cos[i * half + j] = cosf(angle)
+                sin[i * half + j] = sinf(angle)
                 theta *= thetaScale
             }
         }
     }
 
-    private func applyRope(_ x: UnsafeMutablePointer<Float>, heads: Int, rows n: Int, scratch s: ForwardScratch) {
+    private func applyRope(_ x: UnsafeMutablePointer<Float>, heads: Int, rows n: Int,
+                           cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
         let half = config.ropeDimensions / 2
         let hd = config.headDim
         let rowStride = heads * hd
         for i in 0..<n {
-            let cosRow = s.ropeCos + i * half
-            let sinRow = s.ropeSin + i * half
+            let cosRow = cos + i * half
+            let sinRow = sin + i * half
             for h in 0..<heads {
                 let v = x + i * rowStride + h * hd
                 switch config.ropeStyle {

@@ -1,5 +1,6 @@
 // LlamaWeights: every weight of a Llama-family model, named after the math (llama2.c's
 // TransformerWeights). Matrices stay in the mapped file; norms and biases are small float arrays.
+// Gemma 3's extra norms (QK-norm, post-attention, post-feed-forward) are optional per layer.
 // Variants are properties, not new architectures: Q/K/V biases (qwen2), fused QKV and gate/up
 // projections (phi3, split as zero-copy row views), and a mixture of experts (Mixtral).
 
@@ -22,9 +23,13 @@ struct LlamaLayerWeights {
     let bq: [Float]?               // [nHeads*headDim]   (qwen2)
     let bk: [Float]?               // [nKVHeads*headDim]
     let bv: [Float]?               // [nKVHeads*headDim]
+    let qNorm: [Float]?            // [headDim] per-head RMSNorm of queries (gemma3)
+    let kNorm: [Float]?            // [headDim] per-head RMSNorm of keys (gemma3)
     let wo: WeightMatrix           // [dim, nHeads*headDim]
+    let postAttentionNorm: [Float]?  // [dim] RMSNorm of the attention output (gemma3)
     let ffnNorm: [Float]           // [dim]
     let ffn: FeedForward
+    let postFeedForwardNorm: [Float]?  // [dim] RMSNorm of the feed-forward output (gemma3)
 }
 
 /// All weights of a Llama-family model.
@@ -80,9 +85,13 @@ struct LlamaWeights {
                 bq: try t.optionalVector(TensorName.attnQBias(i), count: c.qDim),
                 bk: try t.optionalVector(TensorName.attnKBias(i), count: c.kvDim),
                 bv: try t.optionalVector(TensorName.attnVBias(i), count: c.kvDim),
+                qNorm: try t.optionalVector(TensorName.attnQNorm(i), count: c.headDim),
+                kNorm: try t.optionalVector(TensorName.attnKNorm(i), count: c.headDim),
                 wo: try t.matrix(TensorName.attnOutput(i), rows: dim, cols: c.qDim),
+                postAttentionNorm: try t.optionalVector(TensorName.postAttentionNorm(i), count: dim),
                 ffnNorm: try t.vector(TensorName.ffnNorm(i), count: dim),
-                ffn: ffn))
+                ffn: ffn,
+                postFeedForwardNorm: try t.optionalVector(TensorName.postFeedForwardNorm(i), count: dim)))
         }
         self.layers = layers
         outputNorm = try t.vector(TensorName.outputNorm, count: dim)

@@ -6,8 +6,12 @@ public enum RopeStyle: String, Sendable { case normal, neox }
 /// Hyperparameters of one model; derived values are computed properties.
 public struct ModelConfig: Sendable, Equatable {
     /// Architectures this engine runs: the Llama family (Llama 2/3, Mistral with a sliding window,
-    /// Mixtral-style mixture of experts), Qwen2 (Q/K/V biases) and Phi-3 (fused projections).
-    public static let supportedArchitectures = ["llama", "qwen2", "phi3"]
+    /// Mixtral-style mixture of experts), Qwen2 (Q/K/V biases), Phi-3 (fused projections) and
+    /// Gemma 3 (GeGLU, QK-norm, extra norms, interleaved local/global attention).
+    public static let supportedArchitectures = ["llama", "qwen2", "phi3", "gemma3"]
+
+    /// The feed-forward gate activation.
+    public enum Activation: String, Sendable { case silu, geluTanh }
 
     public var architecture: String
     public var name: String
@@ -30,7 +34,24 @@ public struct ModelConfig: Sendable, Equatable {
     /// Attention window in positions for windowed layers (nil = full attention everywhere).
     public var slidingWindow: Int?
 
+    /// Multiplies token embeddings (Gemma: √d).
+    public var embeddingScale: Float?
+    /// Scale of q·k before the softmax (1/√headDim unless the architecture says otherwise).
+    public var attentionScale: Float
+    public var activation: Activation
+    /// RoPE base of windowed (local) layers when it differs from the global one (Gemma 3: 10000).
+    public var localRopeFreqBase: Float?
+    /// Every n-th layer is global and the others windowed (Gemma 3: 6); nil = all layers alike.
+    public var globalLayerPeriod: Int?
+
     public var isMixtureOfExperts: Bool { expertCount > 0 }
+
+    /// The attention window of layer `l` (nil: full attention).
+    public func window(layer l: Int) -> Int? {
+        guard let w = slidingWindow else { return nil }
+        if let period = globalLayerPeriod { return l % period < period - 1 ? w : nil }
+        return w
+    }
 
     /// Query heads per KV head (grouped-query attention).
     public var groupSize: Int { headCount / kvHeadCount }
@@ -63,8 +84,21 @@ public struct ModelConfig: Sendable, Equatable {
         rmsEpsilon = file.float(GGUFKey.rmsEpsilon(arch)) ?? 1e-5
         ropeDimensions = file.int(GGUFKey.ropeDimensionCount(arch)) ?? headDim
         ropeFreqBase = file.float(GGUFKey.ropeFreqBase(arch)) ?? 10000
-        // llama.cpp: LLAMA_ROPE_TYPE_NORM for llama, NEOX for qwen2 and phi3
+        // llama.cpp: LLAMA_ROPE_TYPE_NORM for llama, NEOX for qwen2, phi3 and gemma3
         ropeStyle = arch == "llama" ? .normal : .neox
+        attentionScale = 1 / Float(headDim).squareRoot()
+        activation = .silu
+        embeddingScale = nil
+        localRopeFreqBase = nil
+        globalLayerPeriod = nil
+        if arch == "gemma3" {
+            // llama.cpp's gemma3 graph: embeddings × √d, GELU (tanh) gate, local layers where
+            // layer % 6 < 5 with RoPE base 10000, global layers with the file's base and scaling
+            embeddingScale = Float(embeddingLength).squareRoot()
+            activation = .geluTanh
+            localRopeFreqBase = 10000
+            globalLayerPeriod = 6
+        }
         ropeFreqScale = 1
         if let scaling = file.string(GGUFKey.ropeScalingType(arch)), scaling == "linear",
            let factor = file.float(GGUFKey.ropeScalingFactor(arch)), factor > 0 {
