@@ -120,6 +120,24 @@ PROMPTS = [
     ),
 ]
 
+# Gemma 3 (sliding window 512): a prompt about 1,200 tokens long and a long multi-turn chat, so
+# the local layers' window is exceeded; `--suite gemma3`.
+GEMMA_TURNS = [
+    ("user", "I am planning a week-long trip along the coast. " + LONG_TEXT[:600]),
+    ("model", "That sounds lovely. Coastal trips are best planned around the weather and the tides."),
+    ("user", "Which towns should I visit first, and what should I pack for changing weather?"),
+    ("model", "Start in the north where the ferries run most often, and pack layers and a rain jacket."),
+    ("user", "Tell me about lighthouses. " + LONG_TEXT),
+    ("model", "Lighthouses guided ships for centuries; many are now automatic but still welcome visitors."),
+    ("user", "Write one sentence about the keeper in the story."),
+]
+GEMMA_PROMPTS = [
+    ("raw_completion", "The capital of France is"),
+    ("long_1200", " ".join([LONG_TEXT] * 4)),
+    ("multiturn", "".join(f"<start_of_turn>{r}\n{t}<end_of_turn>\n" for r, t in GEMMA_TURNS) + "<start_of_turn>model\n"),
+]
+SUITES = {"smollm2": PROMPTS, "gemma3": GEMMA_PROMPTS}
+
 # --------------------------------------------------------------------------------------
 # llama.cpp helpers
 # --------------------------------------------------------------------------------------
@@ -190,6 +208,10 @@ def meta_str(model, key: str) -> str | None:
 
 
 def decode(ctx, ids: list[int]) -> None:
+    if len(ids) > N_BATCH:  # llama.cpp takes at most n_batch tokens per call
+        for start in range(0, len(ids), N_BATCH):
+            decode(ctx, ids[start:start + N_BATCH])
+        return
     arr = (C.llama_token * len(ids))(*ids)
     batch = C.llama_batch_get_one(arr, len(ids))
     rc = C.llama_decode(ctx, batch)
@@ -212,11 +234,9 @@ def topk(logits: np.ndarray, k: int = TOPK) -> list[list]:
 
 def run_prompt(ctx, vocab, n_vocab: int, name: str, prompt: str) -> dict:
     ids = tokenize(vocab, prompt, add_special=True, parse_special=True)
-    if len(ids) > N_BATCH:
-        raise RuntimeError(f"prompt {name!r} has {len(ids)} tokens > n_batch {N_BATCH}")
     C.llama_memory_clear(C.llama_get_memory(ctx), True)
 
-    decode(ctx, ids)  # whole prompt as one batch; only the last position produces logits
+    decode(ctx, ids)  # in batches of n_batch (one when it fits); only the last position's logits are read
     logits = last_logits(ctx, n_vocab)
     prompt_top5 = topk(logits)
 
@@ -273,6 +293,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--suite", choices=sorted(SUITES), default="smollm2",
+                    help="prompt set: smollm2 (default model) or gemma3 (prompts longer than its 512 window)")
     ap.add_argument("--threads", type=int, default=N_THREADS,
                     help=f"llama.cpp threads (default {N_THREADS}; the committed fixture uses {N_THREADS})")
     args = ap.parse_args()
@@ -345,9 +367,10 @@ def main() -> None:
         if bad:
             split_case = ids
             break
-    if split_case is None:
+    if split_case is not None:
+        detok_inputs.append(split_case)
+    elif args.suite == "smollm2":
         die("found no tokenization that splits a multi-byte character")
-    detok_inputs.append(split_case)
     detok_inputs.append([tokenize(vocab, "Hi", True, True)[0], C.llama_vocab_eos(vocab)])
 
     detokenize = []
@@ -363,9 +386,10 @@ def main() -> None:
 
     # ---- prompts ----
     t1 = time.perf_counter()
-    prompts = [run_prompt(ctx, vocab, n_vocab, name, p) for name, p in PROMPTS]
+    suite = SUITES[args.suite]
+    prompts = [run_prompt(ctx, vocab, n_vocab, name, p) for name, p in suite]
     # sanity: clearing the memory really resets state (re-run the first prompt, must be identical)
-    again = run_prompt(ctx, vocab, n_vocab, *PROMPTS[0])
+    again = run_prompt(ctx, vocab, n_vocab, *suite[0])
     if again["top5"] != prompts[0]["top5"] or again["greedy"] != prompts[0]["greedy"]:
         die("re-running the first prompt after llama_memory_clear gave different results")
 

@@ -2,19 +2,25 @@
 """Writes tiny synthetic GGUF models (seeded random weights) and reference logits for them.
 
 Output: Tests/SiroccoEngineTests/Fixtures/synthetic/<model>.gguf and <model>.logits.json, where the
-JSON holds the logits at EVERY position of one fixed 40-token sequence evaluated in one batch from an
-empty cache (n_ctx 64, 2 threads), and for llama.cpp-made references also the greedy continuation of
-8 tokens (argmax, one token per decode):
-  {"model", "reference", "flash_attn", "tokens", "n_vocab", "logits": [[...]*n_vocab]*40, "greedy", ...}
+JSON holds the logits at EVERY position of one fixed 40-token sequence (seeded, no special ids)
+evaluated in one batch from an empty cache (n_ctx 64, 2 threads, llama.cpp's default f16 KV cache and
+flash attention "auto", which resolves to enabled), rounded to 5 decimals, and the greedy continuation
+of 8 tokens (argmax, one token per 1-token decode):
+  model, reference ("llama.cpp 0.3.36 (llama-cpp-python)" or "scripts/reference_forward.py (NumPy)"),
+  flash_attn, llama_cpp_context, tokens[40], n_vocab, logits[40][n_vocab], greedy[8],
+  greedy_top2_margins[8] (top-2 logit gap of each greedy choice), greedy_step_logits[7][n_vocab]
+  (logits of the decodes of greedy[0..6], at positions 40..46); MoE models also selected_experts
+  [48][n_layer][2] for the inputs tokens + greedy; llama_cpp_warnings if llama.cpp logged any.
 
 Models (vocab: a SentencePiece-style `llama` vocab of 300 pieces: <unk> <s> </s>, the 256 byte
 tokens <0x00>..<0xFF> with token type 6, and 41 plain pieces with scores):
   llama-moe-{q8_0,q4_0,q4_k,q6_k}   llama, 8 experts / 2 used, 2 layers, dim 256, 4 heads / 2 KV heads,
                                      expert ffn 128 (q8_0, q4_0) or 256 (K-quants), router
-                                     blk.N.ffn_gate_inp.weight in F32
+                                     blk.N.ffn_gate_inp.weight in F32 (see routed_embedding)
   llama-dense-{f16,bf16,q5_k,q4_1,q5_0}  llama, 2 layers, dim 256, 4/2 heads, ffn 128..512
+                                     (q5_k and q4_1 have a separate output.weight, the others are tied)
   qwen2-q8_0    qwen2 with Q/K/V biases (NeoX RoPE), tied output
-  phi3-q8_0     phi3 with fused attn_qkv and fused ffn_up ([gate | up]), separate output
+  phi3-q8_0     phi3 with fused attn_qkv ([Q | K | V]) and fused ffn_up ([gate | up]), separate output
   gemma3-q8_0   gemma3, 6 layers, sliding window 8, head_dim 64 != dim/heads, 1 KV head, tied output
   llama-swa-q8_0  llama + llama.attention.sliding_window = 8 (Mistral v0.1 style). llama.cpp ignores
                 the window for arch llama, so its reference comes from scripts/reference_forward.py.
@@ -23,9 +29,12 @@ Every weight matrix (token_embd and output included) is stored in the type named
 norms, biases and the MoE router are F32. gguf-py quantizes F16/BF16/Q4_0/Q4_1/Q5_0/Q8_0; the
 K-quants (Q4_K, Q5_K, Q6_K), which gguf-py can only dequantize, are encoded by the simple
 quantizers below (per-sub-block min/max scales; their output is checked against gguf-py's dequantizer).
+Seeds (MODELS[...]["seed_offset"]) are chosen so that greedy decisions are not near-ties and emit no
+special token; MoE routing is made tie-free by construction (routed_embedding).
 
-Usage: python3 scripts/make_synthetic_models.py [--no-logits] [--only NAME ...]
+Usage: python3 scripts/make_synthetic_models.py [--no-logits] [--only NAME ...] [--search-seeds]
 Needs numpy, gguf (gguf-py) and llama-cpp-python (tested with 0.3.36). Deterministic output.
+Check the NumPy reference with: python3 scripts/reference_forward.py --validate / --validate-f32
 """
 from __future__ import annotations
 
@@ -197,11 +206,12 @@ def spec(name, arch, qtype, **kw):
     return s
 
 
-# seed_offset: found by --search-seeds (the first offset whose greedy top-2 margins are all >= GREEDY_MARGIN)
+# seed_offset: found by --search-seeds (the first offset whose greedy top-2 margins are all >= GREEDY_MARGIN
+# and whose greedy continuation contains no special token)
 MODELS = [
     # expert ffn 128 (!= dim: catches transposed expert matrices) where the block size allows it;
     # the K-quants need rows that are multiples of 256, so their expert ffn is 256
-    spec("llama-moe-q8_0", "llama", "Q8_0", n_ff=128, n_expert=8, n_expert_used=2, tied=False, seed_offset=1),
+    spec("llama-moe-q8_0", "llama", "Q8_0", n_ff=128, n_expert=8, n_expert_used=2, tied=False, seed_offset=13),
     spec("llama-moe-q4_0", "llama", "Q4_0", n_ff=128, n_expert=8, n_expert_used=2, tied=True, seed_offset=1),
     spec("llama-moe-q4_k", "llama", "Q4_K", n_expert=8, n_expert_used=2, tied=False, seed_offset=5),
     spec("llama-moe-q6_k", "llama", "Q6_K", n_expert=8, n_expert_used=2, tied=True, seed_offset=4),
@@ -416,6 +426,8 @@ def run_llama_cpp(path, tokens, exact=False):
     cp.n_ubatch = N_CTX
     cp.n_threads = N_THREADS
     cp.n_threads_batch = N_THREADS
+    if cp.type_k != 1 or cp.type_v != 1:  # GGML_TYPE_F16, recorded in the JSON
+        raise RuntimeError(f"unexpected default KV cache types {cp.type_k}/{cp.type_v}")
     if exact:
         cp.type_k = cp.type_v = 0  # GGML_TYPE_F32
         cp.flash_attn_type = 0  # LLAMA_FLASH_ATTN_TYPE_DISABLED
@@ -512,6 +524,8 @@ def make_reference(s, gguf_path, tokens):
     obj.update({
         "reference": f"llama.cpp {_LLAMA['version']} (llama-cpp-python)",
         "flash_attn": fa,
+        "llama_cpp_context": {"n_ctx": N_CTX, "n_batch": N_CTX, "n_threads": N_THREADS, "type_k": "f16",
+                              "type_v": "f16", "flash_attn_type": "auto"},
         "tokens": tokens, "n_vocab": int(n_vocab), "logits": logits_list(logits),
         "greedy": greedy, "greedy_top2_margins": margins,
         # logits of the 1-token decodes of greedy[0..6] (at positions 40..46), which chose greedy[1..7]
@@ -534,9 +548,13 @@ def make_reference(s, gguf_path, tokens):
 
 
 def greedy_margin(s, path, tokens):
+    """Smallest top-2 margin of the greedy steps; -1 if greedy emits a special token (<unk>, <s>,
+    </s>: an engine's generation loop would stop at </s>)."""
     if s["arch"] == "llama" and s["swa"]:
-        return min(numpy_greedy(reference_forward.Model(path), tokens)[1])
-    return min(run_llama_cpp(path, tokens)[2])
+        greedy, margins, _ = numpy_greedy(reference_forward.Model(path), tokens)
+    else:
+        _, greedy, margins = run_llama_cpp(path, tokens)[:3]
+    return -1.0 if SPECIAL & set(greedy) else min(margins)
 
 
 def main():
@@ -545,7 +563,7 @@ def main():
     ap.add_argument("--only", nargs="*", help="model names to (re)make")
     ap.add_argument("--search-seeds", action="store_true",
                     help=f"find, per model, the first seed_offset whose greedy top-2 margins are all >= "
-                         f"{GREEDY_MARGIN} (to paste into MODELS); writes nothing")
+                         f"{GREEDY_MARGIN} and whose greedy tokens are not special (to paste into MODELS)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     tokens = token_sequence()

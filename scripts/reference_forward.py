@@ -294,7 +294,7 @@ def validate_f32_twins(names=None):
             ms.build(s, twin, f32_twin=True)
             theirs = ms.run_llama_cpp(twin, tokens, exact=True)[0]
             stats = {}
-            ours = forward(Model(real), tokens, None, stats)
+            ours = forward(Model(real), tokens, None if s["arch"] == "llama" else "auto", stats)
             d = np.abs(ours - theirs)
             worst = max(worst, float(d.max()))
             extra = f"  min router margin {np.min(stats['router_margin']):.3f}" if stats else ""

@@ -4,29 +4,36 @@ import Foundation
 @testable import SiroccoEngine
 
 enum ReferenceModel {
+    /// Where scripts/setup-models.sh puts models.
+    static var directory: String {
+        let env = ProcessInfo.processInfo.environment
+        return env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache/sirocco/models"
+    }
+
     /// The default model's path: $SIROCCO_MODEL, else where scripts/setup-models.sh puts it.
     static var path: String {
-        let env = ProcessInfo.processInfo.environment
-        if let p = env["SIROCCO_MODEL"], !p.isEmpty { return p }
-        let dir = env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache/sirocco/models"
-        return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+        if let p = ProcessInfo.processInfo.environment["SIROCCO_MODEL"], !p.isEmpty { return p }
+        return directory + "/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
+
+    static var gemmaPath: String { directory + "/gemma-3-270m-q4_k_m.gguf" }
 
     struct Missing: Error, CustomStringConvertible {
-        var description: String { "default model not found at \(ReferenceModel.path): run scripts/setup-models.sh" }
+        let path: String
+        var description: String { "model not found at \(path): run scripts/setup-models.sh" }
     }
 
-    /// Loaded once and shared by every test (tests that use it run serialized).
-    nonisolated(unsafe) private static var cached: Model?
+    /// Loaded once per path and shared by every test (tests that use them run serialized).
+    nonisolated(unsafe) private static var cached: [String: Model] = [:]
     private static let lock = NSLock()
 
-    static func load() throws -> Model {
+    static func load(_ modelPath: String = path) throws -> Model {
         lock.lock()
         defer { lock.unlock() }
-        if let cached { return cached }
-        guard FileManager.default.fileExists(atPath: path) else { throw Missing() }
-        let model = try Model(path: path)
-        cached = model
+        if let model = cached[modelPath] { return model }
+        guard FileManager.default.fileExists(atPath: modelPath) else { throw Missing(path: modelPath) }
+        let model = try Model(path: modelPath)
+        cached[modelPath] = model
         return model
     }
 
@@ -52,8 +59,8 @@ enum ReferenceModel {
         var prompts: [Prompt]
     }
 
-    static func reference() throws -> Data {
-        let url = try fixtureURL("Fixtures/smollm2-reference", "json")
+    static func reference(_ name: String = "smollm2-reference") throws -> Data {
+        let url = try fixtureURL("Fixtures/\(name)", "json")
         return try JSONDecoder().decode(Data.self, from: Foundation.Data(contentsOf: url))
     }
 }

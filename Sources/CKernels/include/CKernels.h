@@ -64,6 +64,8 @@ void sk_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
 void sk_silu_mul(float *g, const float *u, int64_t n);
 /// g[i] = gelu_tanh(g[i]) * u[i]
 void sk_gelu_mul(float *g, const float *u, int64_t n);
+/// g[i] = gelu(g[i]) * u[i] through ggml's F16 lookup table (as llama.cpp's CPU backend computes GeGLU).
+void sk_gelu_mul_table(float *g, const float *u, int64_t n);
 /// In-place softmax over n values; returns nothing. Uses max-subtraction.
 void sk_softmax(float *x, int64_t n);
 

@@ -74,13 +74,25 @@ public struct ChatFormat: Sendable {
         }
     }
 
-    /// The model's own chat format: its GGUF Jinja template, else ChatML.
+    /// The model's own chat format: its GGUF Jinja template; for a file without one, the built-in
+    /// format its architecture or special tokens point to (ChatML when nothing does).
     public static func forModel(_ model: Model) -> ChatFormat {
         let (bos, eos) = specialTokens(of: model)
         if let source = model.chatTemplate {
             return .jinja(source, name: "model template", bos: bos, eos: eos)
         }
-        return .builtin(.chatml, bos: bos ?? "", eos: eos ?? "")
+        return .builtin(inferredTemplate(for: model), bos: bos ?? "", eos: eos ?? "")
+    }
+
+    /// The built-in format a model without a template most likely uses.
+    static func inferredTemplate(for model: Model) -> ChatTemplate {
+        let t = model.tokenizer
+        if model.config.architecture.hasPrefix("gemma") || t.tokenID(forPiece: "<start_of_turn>") != nil { return .gemma }
+        if t.tokenID(forPiece: "<|im_start|>") != nil { return .chatml }
+        if t.tokenID(forPiece: "<|start_header_id|>") != nil { return .llama3 }
+        if model.config.architecture == "phi3" { return .phi3 }
+        if t.tokenID(forPiece: "[INST]") != nil { return .mistralV3 }
+        return .chatml
     }
 
     /// A format chosen by the user: a built-in name, or "model" for the model's own template.

@@ -186,7 +186,7 @@ final class LlamaModel {
         }
         switch config.activation {
         case .silu: sk_silu_mul(s.hb, s.hb2, Int64(n * f))
-        case .geluTanh: sk_gelu_mul(s.hb, s.hb2, Int64(n * f))
+        case .geluTanh: sk_gelu_mul_table(s.hb, s.hb2, Int64(n * f))  // ggml's F16-table GELU, as llama.cpp
         }
         mm.multiply(w2, s.hb, rows: n, into: output, outStride: w2.rows)
     }
