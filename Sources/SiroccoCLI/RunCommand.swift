@@ -97,6 +97,12 @@ struct RunCommand: ParsableCommand {
                                     s.timeToFirstToken * 1000, result.stop.rawValue, s.cacheCellsUsed, s.cacheCapacity,
                                     Double(s.cacheBytesUsed) / 1_048_576)
                 FileHandle.standardError.write(Data(report.utf8))
+                let o = s.cacheOccupancy
+                if o.windowCapacity > 0 {
+                    let window = String(format: "kv cache per layer kind: windowed %d/%d cells%@\n", o.windowCellsUsed, o.windowCapacity,
+                                        o.hasFullLayers ? String(format: ", full %d/%d cells", o.fullCellsUsed, o.fullCapacity) : "")
+                    FileHandle.standardError.write(Data(window.utf8))
+                }
             }
         }
     }

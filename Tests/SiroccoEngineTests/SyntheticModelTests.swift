@@ -125,5 +125,11 @@ let syntheticTolerance: Float = 0.12
         let context = InferenceContext(model: model, contextLength: 1024, threads: 1)
         // five windowed layers of 8 cells, one full layer of 1024
         #expect(context.cache.byteCapacity == (5 * 8 + 1024) * model.config.kvDim * 2 * 2)
+        // the stats report each kind of layer
+        var sampler = SamplerChain(settings: .greedy)
+        let result = try context.generate(prompt: (0..<20).map { Int32(3 + $0) }, maxTokens: 4, sampler: &sampler)
+        let o = result.stats.cacheOccupancy
+        #expect(o.windowCellsUsed == 8 && o.windowCapacity == 8 && o.hasFullLayers)
+        #expect(o.fullCellsUsed == context.position && o.fullCapacity == 1024)
     }
 }

@@ -17,6 +17,9 @@ public struct GenerationStats: Sendable, Equatable, Codable {
     public var cacheCapacity = 0
     public var cacheBytesUsed = 0
     public var cacheBytesCapacity = 0
+    /// Occupancy per kind of layer (full-attention cells / context, windowed cells / W).
+    public var cacheOccupancy = CacheOccupancy(fullCellsUsed: 0, fullCapacity: 0, hasFullLayers: true,
+                                               windowCellsUsed: 0, windowCapacity: 0)
 
     public init() {}
 
@@ -113,6 +116,7 @@ extension InferenceContext {
         stats.cacheCapacity = cache.capacity
         stats.cacheBytesUsed = cache.bytesUsed
         stats.cacheBytesCapacity = cache.byteCapacity
+        stats.cacheOccupancy = cache.occupancy
     }
 }
 
