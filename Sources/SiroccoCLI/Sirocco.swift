@@ -9,8 +9,8 @@ struct Sirocco: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sirocco",
         abstract: "Chat with local language models in the terminal, on Sirocco's own inference engine.",
-        subcommands: [RunCommand.self, RenderCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
-        defaultSubcommand: RunCommand.self
+        subcommands: [ChatCommand.self, RunCommand.self, RenderCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
+        defaultSubcommand: ChatCommand.self
     )
 }
 

@@ -1,0 +1,72 @@
+// `sirocco chat`: the terminal chat UI (also what `sirocco` alone runs). Argument checks and a
+// missing model are reported as one line before the terminal is taken over.
+
+import ArgumentParser
+import Foundation
+import SiroccoEngine
+import SiroccoTUI
+
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat in the terminal UI; several --model options compare models side by side.",
+        discussion: """
+            Keys: Enter sends, Ctrl-C stops the answer (and quits when idle), F1 help, F2/F3 temperature, \
+            F4/F5 top-p, F6/F7 top-k, F8/F9 min-p, F10/F11 repeat penalty, Tab focuses the next pane, \
+            PageUp/PageDown scroll. Conversations are saved as they go under \
+            $XDG_DATA_HOME/sirocco/conversations (default ~/.local/share/sirocco/conversations); \
+            --resume reopens the last one.
+            """)
+
+    @Option(name: .shortAndLong, help: "A GGUF model file; repeat to compare models side by side (default: $SIROCCO_MODEL or the SmolLM2 model installed by scripts/setup-models.sh).")
+    var model: [String] = []
+    @Flag(help: "Reopen the most recent conversation.")
+    var resume = false
+    @Option(help: "Theme name (a file NAME.theme in ./themes, $SIROCCO_THEMES, …) or a theme file path.")
+    var theme: String?
+    @Option(help: "System prompt.")
+    var system: String?
+    @Option(help: "Chat template: model (the model's own), chatml, llama2, llama3, mistral-v1, mistral-v3, mistral-v7, gemma, phi3, zephyr.")
+    var template: String?
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temp: Float = 0.8
+    @Option(help: "Top-k (0 = off).")
+    var topK = 40
+    @Option(help: "Top-p (1 = off).")
+    var topP: Float = 0.95
+    @Option(help: "Min-p (0 = off).")
+    var minP: Float = 0.05
+    @Option(help: "Repeat penalty (1 = off).")
+    var repeatPenalty: Float = 1.0
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0xC0FFEE
+    @Option(name: .shortAndLong, help: "Worker threads per model (default: cores / models, at least 1).")
+    var threads: Int?
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
+    var ctxSize = 4096
+    @Option(name: [.customShort("n"), .long], help: "Most tokens in one answer.")
+    var maxTokens = 2048
+
+    func run() throws {
+        try reportingErrors {
+            var settings = SamplerSettings()
+            settings.temperature = temp
+            settings.topK = topK
+            settings.topP = topP
+            settings.minP = minP
+            settings.repeatPenalty = repeatPenalty
+            settings.seed = seed
+            let defaults = try ModelOptions.parse([])
+            let options = ChatOptions(
+                modelPaths: model, defaultModelPath: defaults.resolvedPath,
+                missingDefaultModelHint: "default model not found at \(defaults.resolvedPath); run scripts/setup-models.sh or pass --model PATH",
+                themeName: theme, resume: resume, systemPrompt: system, template: template, contextLength: ctxSize,
+                maxAnswerTokens: maxTokens, threads: threads, settings: settings)
+            let status: Int32
+            do { status = try ChatTUI.run(options) } catch let error as ChatStartError {
+                throw CLIError(error.description)
+            }
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+}

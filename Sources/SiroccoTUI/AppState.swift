@@ -1,0 +1,115 @@
+// AppState: everything the screen shows, as plain values — panes with their transcripts, stats and
+// settings, focus, the status line, theme, help. Changed only by the event loop on the UI thread;
+// drawing reads it and nothing else.
+
+import SiroccoEngine
+
+/// One item of a pane's transcript.
+struct TranscriptEntry: Equatable, Sendable {
+    enum Kind: Equatable, Sendable { case user, assistant, notice, error }
+    var id: Int
+    var kind: Kind
+    var text: String
+}
+
+/// What one pane (one model, one conversation) shows.
+struct PaneState: Equatable, Sendable {
+    var index: Int
+    var modelName: String
+    var modelPath: String
+    var templateName: String
+    var threads: Int
+    var entries: [TranscriptEntry] = []
+    var nextEntryID = 0
+    /// An answer is being generated.
+    var streaming = false
+    /// The prompt is being evaluated (no token yet).
+    var waitingForFirstToken = false
+    var stats = GenerationStats()
+    var settings = SamplerSettings()
+    /// Lines scrolled back from the end (0 follows the conversation).
+    var scrollBack = 0
+    var lastStop: StopReason?
+
+    mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
+        entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
+        nextEntryID += 1
+    }
+
+    /// Adds streamed text to the answer being written (starting it if needed).
+    mutating func appendAnswer(_ piece: String) {
+        if let last = entries.indices.last, entries[last].kind == .assistant, streaming {
+            entries[last].text += piece
+        } else {
+            append(.assistant, piece)
+        }
+    }
+
+    /// Rebuilds the transcript from a session's messages (after /load or --resume).
+    mutating func replaceTranscript(with messages: [ChatMessage]) {
+        entries = []
+        for m in messages {
+            switch m.role {
+            case "user": append(.user, m.content)
+            case "assistant": append(.assistant, m.content)
+            default: append(.notice, "\(m.role): \(m.content)")
+            }
+        }
+        scrollBack = 0
+    }
+}
+
+/// A one-line message in the status line.
+struct StatusMessage: Equatable, Sendable {
+    var text: String
+    var isError: Bool
+}
+
+/// The whole UI state.
+struct AppState: Equatable, Sendable {
+    enum Phase: Equatable, Sendable {
+        case loading(String)
+        case running
+    }
+
+    var phase: Phase
+    var panes: [PaneState] = []
+    var focus = 0
+    var status: StatusMessage?
+    var theme: Theme = .builtin
+    var helpVisible = false
+    var spinnerFrame = 0
+
+    var anyStreaming: Bool { panes.contains { $0.streaming } }
+
+    mutating func inform(_ text: String) { status = StatusMessage(text: text, isError: false) }
+    mutating func warn(_ text: String) { status = StatusMessage(text: text, isError: true) }
+
+    /// Moves the focus by `delta` panes, wrapping around.
+    mutating func moveFocus(by delta: Int) {
+        guard !panes.isEmpty else { return }
+        focus = ((focus + delta) % panes.count + panes.count) % panes.count
+    }
+
+    /// Scrolls the focused pane by `lines` (positive = back in time), within `maxScroll`.
+    mutating func scrollFocused(by lines: Int, maxScroll: Int) {
+        guard panes.indices.contains(focus) else { return }
+        panes[focus].scrollBack = min(max(0, maxScroll), max(0, panes[focus].scrollBack + lines))
+    }
+
+    /// Applies an engine event to pane `index`.
+    mutating func apply(_ event: GenerationEvent, toPane index: Int) {
+        guard panes.indices.contains(index) else { return }
+        switch event {
+        case let .text(piece):
+            panes[index].waitingForFirstToken = false
+            panes[index].appendAnswer(piece)
+        case let .progress(stats):
+            panes[index].stats = stats
+        case let .finished(reason, stats):
+            panes[index].stats = stats
+            panes[index].lastStop = reason
+            panes[index].waitingForFirstToken = false
+        }
+    }
+}

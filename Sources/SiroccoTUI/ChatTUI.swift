@@ -1,0 +1,124 @@
+// ChatTUI: the entry point of `sirocco chat` — options, the checks that must fail before curses
+// takes the terminal (missing model file, bad template name, bad settings, no terminal), then
+// the event loop. The only public surface of the module.
+
+import Foundation
+import SiroccoEngine
+
+/// What `sirocco chat` was asked to do.
+public struct ChatOptions: Sendable {
+    /// One model per pane (the same path twice is two panes on one loaded model). Empty: the
+    /// resumed chat's models, else `defaultModelPath`.
+    public var modelPaths: [String]
+    /// Used when no model is named (and, with `--resume`, the saved chat names none).
+    public var defaultModelPath: String
+    /// Message shown when `defaultModelPath` is missing.
+    public var missingDefaultModelHint: String
+    public var themeName: String?
+    public var resume: Bool
+    public var systemPrompt: String?
+    public var template: String?
+    public var contextLength: Int
+    /// Most tokens one answer may have.
+    public var maxAnswerTokens: Int
+    /// Worker threads per session (default: cores / panes, at least 1).
+    public var threads: Int?
+    public var settings: SamplerSettings
+
+    public init(modelPaths: [String], defaultModelPath: String, missingDefaultModelHint: String, themeName: String? = nil,
+                resume: Bool = false, systemPrompt: String? = nil, template: String? = nil, contextLength: Int = 4096,
+                maxAnswerTokens: Int = 2048, threads: Int? = nil, settings: SamplerSettings = SamplerSettings()) {
+        self.modelPaths = modelPaths
+        self.defaultModelPath = defaultModelPath
+        self.missingDefaultModelHint = missingDefaultModelHint
+        self.themeName = themeName
+        self.resume = resume
+        self.systemPrompt = systemPrompt
+        self.template = template
+        self.contextLength = contextLength
+        self.maxAnswerTokens = maxAnswerTokens
+        self.threads = threads
+        self.settings = settings
+    }
+}
+
+/// A reason `sirocco chat` cannot start (reported before the terminal is taken over).
+public struct ChatStartError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ message: String) { description = message }
+}
+
+public enum ChatTUI {
+    /// The most panes side by side.
+    public static let maximumPanes = 4
+
+    /// Runs the chat UI until the user quits; returns the exit status. Throws `ChatStartError`
+    /// before touching the terminal when the chat cannot start.
+    public static func run(_ options: ChatOptions) throws -> Int32 {
+        var options = options
+        let store = ConversationStore()
+        var resumeFiles: [String] = []
+        var resumeStem: String?
+        if options.resume, let latest = store.latestChat() {
+            resumeFiles = latest.files
+            resumeStem = latest.stem
+        }
+        if options.modelPaths.isEmpty {
+            // resuming without --model: the models the chat was had with, when they still exist
+            let saved = resumeFiles.compactMap(ConversationStore.savedModelPath)
+            if !saved.isEmpty && saved.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+                options.modelPaths = saved
+            } else {
+                guard FileManager.default.fileExists(atPath: options.defaultModelPath) else {
+                    throw ChatStartError(options.missingDefaultModelHint)
+                }
+                options.modelPaths = [options.defaultModelPath]
+            }
+        }
+        try preflight(options)
+
+        let terminal: Terminal
+        do { terminal = try Terminal() } catch { throw ChatStartError("\(error)") }
+        let loop = try EventLoop(options: options, terminal: terminal, store: store, resumeFiles: resumeFiles,
+                                 resumeStem: resumeStem)
+        let status = loop.run()
+        terminal.close()
+        if let message = loop.exitMessage {
+            FileHandle.standardError.write(Data("sirocco: \(message)\n".utf8))
+        }
+        if let saved = loop.savedNote {
+            FileHandle.standardOutput.write(Data("\(saved)\n".utf8))
+        }
+        return status
+    }
+
+    /// Everything that can be checked without loading a model or taking the terminal.
+    static func preflight(_ options: ChatOptions) throws {
+        guard options.modelPaths.count <= maximumPanes else {
+            throw ChatStartError("at most \(maximumPanes) models side by side, got \(options.modelPaths.count)")
+        }
+        for path in options.modelPaths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ChatStartError("\(path): No such file")
+            }
+            guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
+            guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
+        }
+        if let template = options.template, template != "model", ChatTemplate(rawValue: template) == nil {
+            let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
+            throw ChatStartError("unknown chat template '\(template)' (known: \(names.joined(separator: ", ")))")
+        }
+        do { try options.settings.validate() } catch { throw ChatStartError("\(error)") }
+        guard (16...1_048_576).contains(options.contextLength) else {
+            throw ChatStartError("--ctx-size must be between 16 and 1048576, got \(options.contextLength)")
+        }
+        guard (1...1_048_576).contains(options.maxAnswerTokens) else {
+            throw ChatStartError("--max-tokens must be at least 1, got \(options.maxAnswerTokens)")
+        }
+        if let threads = options.threads, !(1...512).contains(threads) {
+            throw ChatStartError("--threads must be between 1 and 512, got \(threads)")
+        }
+        guard isatty(0) == 1, isatty(1) == 1 else { throw ChatStartError(TerminalError.notATerminal.description) }
+    }
+}

@@ -1,0 +1,106 @@
+// ConversationPane: a pane's transcript as wrapped, styled lines (pure, memoised per entry) and
+// the painting of the visible window of them, following the end unless scrolled back.
+
+/// One screen line of a transcript.
+struct DisplayLine: Equatable, Sendable {
+    var text: String
+    var role: ThemeRole
+    /// Columns of indentation before the text.
+    var indent: Int = 0
+}
+
+/// Remembers wrapped entries so a streaming answer does not re-wrap the whole conversation.
+final class WrapCache {
+    private struct Key: Hashable { var pane: Int; var entry: Int; var width: Int }
+    private var lines: [Key: (textCount: Int, lines: [DisplayLine])] = [:]
+
+    func lines(pane: Int, entry: TranscriptEntry, width: Int, make: () -> [DisplayLine]) -> [DisplayLine] {
+        let key = Key(pane: pane, entry: entry.id, width: width)
+        let count = entry.text.utf8.count
+        if let hit = lines[key], hit.textCount == count { return hit.lines }
+        let made = make()
+        lines[key] = (count, made)
+        return made
+    }
+
+    func removeAll() { lines.removeAll() }
+}
+
+enum ConversationPane {
+    static let userMarker = "› "
+    static let noticeMarker = "· "
+    static let errorMarker = "! "
+
+    /// The lines of one entry at `width` columns: the user's text after a marker, the answer as
+    /// is, notices and errors with their markers; continuation lines indented under the text.
+    static func lines(for entry: TranscriptEntry, width: Int) -> [DisplayLine] {
+        let text = TextWidth.sanitize(entry.text)
+        let (marker, role): (String, ThemeRole)
+        switch entry.kind {
+        case .user: (marker, role) = (userMarker, .user)
+        case .assistant: (marker, role) = ("", .assistant)
+        case .notice: (marker, role) = (noticeMarker, .notice)
+        case .error: (marker, role) = (errorMarker, .error)
+        }
+        let indent = TextWidth.of(marker)
+        let wrapped = WordWrap.wrap(text, width: max(1, width - indent))
+        return wrapped.enumerated().map { i, line in
+            i == 0 ? DisplayLine(text: marker + line, role: role) : DisplayLine(text: line, role: role, indent: indent)
+        }
+    }
+
+    /// All lines of a pane: entries separated by a blank line, with a marker while the answer
+    /// is being written.
+    static func lines(for pane: PaneState, width: Int, cache: WrapCache?) -> [DisplayLine] {
+        var out: [DisplayLine] = []
+        for (i, entry) in pane.entries.enumerated() {
+            if i > 0 && !(entry.kind == .notice && pane.entries[i - 1].kind == .notice) {
+                out.append(DisplayLine(text: "", role: .text))
+            }
+            let made = cache?.lines(pane: pane.index, entry: entry, width: width) { lines(for: entry, width: width) }
+                ?? lines(for: entry, width: width)
+            out += made
+        }
+        if pane.streaming {
+            if pane.waitingForFirstToken {
+                if !out.isEmpty { out.append(DisplayLine(text: "", role: .text)) }
+                out.append(DisplayLine(text: "…", role: .notice))
+            } else if let last = out.indices.last {
+                // a block cursor after the text being written, on a new line if it does not fit
+                let used = out[last].indent + TextWidth.of(out[last].text)
+                if used < width { out[last].text += "▍" } else { out.append(DisplayLine(text: "▍", role: .assistant)) }
+            }
+        }
+        return out
+    }
+
+    /// How far back the pane can scroll.
+    static func maxScroll(lineCount: Int, height: Int) -> Int { max(0, lineCount - height) }
+
+    /// The slice of `lines` visible in `height` rows when scrolled back `scrollBack` lines.
+    static func visible(_ lines: [DisplayLine], height: Int, scrollBack: Int) -> ArraySlice<DisplayLine> {
+        let back = min(scrollBack, maxScroll(lineCount: lines.count, height: height))
+        let end = lines.count - back
+        return lines[max(0, end - height)..<end]
+    }
+
+    /// Paints the pane's conversation into `rect`.
+    static func draw(_ pane: PaneState, in rect: Rect, canvas: Canvas, cache: WrapCache) {
+        guard rect.width > 0, rect.height > 0 else { return }
+        // one column of margin on each side when there is room
+        let margin = rect.width >= 20 ? 1 : 0
+        let width = rect.width - 2 * margin
+        let all = lines(for: pane, width: width, cache: cache)
+        if all.isEmpty {
+            canvas.text("Type a message and press Enter. F1 for help.", x: rect.x + margin, y: rect.y,
+                        width: width, role: .notice)
+            return
+        }
+        for (row, line) in visible(all, height: rect.height, scrollBack: pane.scrollBack).enumerated() {
+            let x = rect.x + margin + line.indent
+            let cursorCut = line.text.hasSuffix("▍") && !canvas.unicode
+            canvas.text(cursorCut ? String(line.text.dropLast()) + "_" : line.text, x: x, y: rect.y + row,
+                        width: width - line.indent, role: line.role)
+        }
+    }
+}

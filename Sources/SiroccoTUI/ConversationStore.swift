@@ -1,0 +1,69 @@
+// ConversationStore: where conversations are saved as they go — one JSON file per pane under
+// `$XDG_DATA_HOME/sirocco/conversations/` (else `~/.local/share/sirocco/conversations/`), named
+// `<time>-<pid>-<pane>.json` so the files of one chat sort together and the newest chat can be
+// found for `--resume`.
+
+import Foundation
+
+struct ConversationStore {
+    let directory: String
+    /// The name shared by this chat's files (changes on /clear so nothing is overwritten).
+    private(set) var stem: String
+
+    /// `$XDG_DATA_HOME/sirocco` or `~/.local/share/sirocco`.
+    static func dataDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/sirocco" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/sirocco"
+    }
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        directory = ConversationStore.dataDirectory(environment: environment) + "/conversations"
+        stem = ConversationStore.newStem()
+    }
+
+    private static func newStem() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "\(f.string(from: Date()))-\(getpid())-\(Int.random(in: 0..<1000))"
+    }
+
+    /// Where pane `pane`'s conversation is saved.
+    func path(forPane pane: Int) -> String { "\(directory)/\(stem)-\(pane + 1).json" }
+
+    /// Starts new files (after /clear).
+    mutating func startNew() { stem = ConversationStore.newStem() }
+
+    /// Continue saving into a resumed chat's files.
+    mutating func continueChat(stem: String) { self.stem = stem }
+
+    /// The newest saved chat: its stem and its files in pane order (empty when there is none).
+    func latestChat() -> (stem: String, files: [String])? {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return nil }
+        var newest: (date: Date, stem: String)?
+        var byStem: [String: [(pane: Int, path: String)]] = [:]
+        for name in names where name.hasSuffix(".json") {
+            let base = String(name.dropLast(5))
+            guard let dash = base.lastIndex(of: "-"), let pane = Int(base[base.index(after: dash)...]) else { continue }
+            let stem = String(base[..<dash])
+            let path = directory + "/" + name
+            byStem[stem, default: []].append((pane, path))
+            let date = (try? fm.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+            if newest == nil || date > newest!.date || (date == newest!.date && stem > newest!.stem) {
+                newest = (date, stem)
+            }
+        }
+        guard let newest, let files = byStem[newest.stem] else { return nil }
+        return (newest.stem, files.sorted { $0.pane < $1.pane }.map(\.path))
+    }
+
+    /// The model a saved conversation was had with (for `--resume` without `--model`).
+    static func savedModelPath(_ file: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: file),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["model"] as? String
+    }
+}

@@ -1,0 +1,523 @@
+// EventLoop: the UI thread. Polls the terminal and the engine's self-pipe, turns bytes into
+// readline edits, lines and key actions, engine events into state changes, performs the effects
+// (start an answer on a generator thread, cancel, save, load) and redraws once per frame.
+// The only code that calls curses or readline, always on this thread.
+
+import CNCursesW
+import Foundation
+import SiroccoEngine
+
+final class EventLoop {
+    private var state: AppState
+    private let terminal: Terminal
+    private let options: ChatOptions
+    private let queue: EventQueue
+    private let input = InputLine.shared
+    private let themes = ThemeLoader.standard()
+    private let cache = WrapCache()
+    private var store: ConversationStore
+    private let resumeFiles: [String]
+    private let resumeStem: String?
+    private var sessions: [ChatSession] = []
+    /// Notices for the first pane once the panes exist (theme problems found while loading).
+    private var startupNotices: [TranscriptEntry.Kind: [String]] = [:]
+
+    private var running = true
+    private var needsDraw = true
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var quitting = false
+    private var quitDeadline: ContinuousClock.Instant?
+    private var lastTurnEnded = ContinuousClock.now - .seconds(60)
+    private var exitStatus: Int32 = 0
+    /// Printed to stderr after the terminal is restored (e.g. a model that failed to load).
+    private(set) var exitMessage: String?
+    /// Printed to stdout after the terminal is restored (where the conversation was saved).
+    private(set) var savedNote: String?
+
+    /// Fewest milliseconds between two frames.
+    private static let frameInterval: Duration = .milliseconds(30)
+
+    init(options: ChatOptions, terminal: Terminal, store: ConversationStore, resumeFiles: [String], resumeStem: String?) throws {
+        self.options = options
+        self.terminal = terminal
+        self.store = store
+        self.resumeFiles = resumeFiles
+        self.resumeStem = resumeStem
+        queue = try EventQueue()
+        Terminal.wakeDescriptor = queue.writeDescriptor
+        let names = options.modelPaths.map { URL(fileURLWithPath: $0).lastPathComponent }
+        state = AppState(phase: .loading("Loading \(Array(Set(names)).sorted().joined(separator: ", ")) …"))
+        loadTheme(options.themeName ?? "default", atStartup: true)
+    }
+
+    // MARK: the loop
+
+    func run() -> Int32 {
+        let history = ConversationStore.dataDirectory() + "/history"
+        input.install(bindings: KeyBinding.all, historyFile: history)
+        input.waitForByte = { [terminal] in
+            // readline wants the rest of a sequence that has not arrived: wait a little for it
+            guard let c = terminal.readKeyWaiting(timeoutMilliseconds: 100), c >= 0, c < 256 else { return nil }
+            return UInt8(c)
+        }
+        defer { input.uninstall() }
+        startLoading()
+
+        while running {
+            let now = ContinuousClock.now
+            if needsDraw && now - lastDraw >= EventLoop.frameInterval { draw() }
+            var timeout: Int32 = 1000
+            if needsDraw {
+                timeout = max(1, Int32((EventLoop.frameInterval - (now - lastDraw)).milliseconds))
+            } else if state.anyStreaming || quitting || state.phase != .running {
+                timeout = 100
+            }
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: queue.readDescriptor, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, timeout)
+
+            if Terminal.quitSignal.exchange(false, ordering: .acquiringAndReleasing) { beginQuit(force: false) }
+            readInput()
+            for event in queue.drain() { handle(event) }
+            if state.anyStreaming || state.phase != .running {
+                state.spinnerFrame += 1
+                needsDraw = true
+            }
+            if quitting {
+                if !state.anyStreaming || (quitDeadline.map { ContinuousClock.now >= $0 } ?? true) { running = false }
+            }
+        }
+        finish()
+        return exitStatus
+    }
+
+    private func draw() {
+        let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
+        let canvas = Canvas(window: terminal.window, palette: terminal.palette, unicode: terminal.unicode)
+        let cursor = Screen.draw(state, layout: layout, canvas: canvas, inputText: input.text, inputCursor: input.cursorByte,
+                                 cache: cache)
+        wmove(terminal.window, Int32(cursor.y), Int32(cursor.x))
+        wnoutrefresh(terminal.window)
+        doupdate()
+        lastDraw = ContinuousClock.now
+        needsDraw = false
+    }
+
+    // MARK: input
+
+    private func readInput() {
+        var helpOpenAtStart = state.helpVisible
+        var sawInput = false
+        while let key = terminal.readKey() {
+            sawInput = true
+            if key == sh_key_resize() { continue }  // curses has resized the screen; the next frame re-lays out
+            guard key >= 0 && key < 256 else { continue }
+            let byte = UInt8(key)
+            if state.phase != .running {
+                if byte == 3 { beginQuit(force: true) }
+                continue
+            }
+            if helpOpenAtStart {
+                // any key closes the help; the rest of its bytes (an escape sequence) go with it
+                state.helpVisible = false
+                continue
+            }
+            if byte == 3 {
+                input.process()
+                ctrlC()
+                helpOpenAtStart = false
+                continue
+            }
+            input.feed(byte)
+        }
+        guard sawInput else { return }
+        needsDraw = true
+        input.process()
+        for action in input.takeActions() { handle(action) }
+        for line in input.takeSubmitted() { submit(line) }
+    }
+
+    private func ctrlC() {
+        if state.anyStreaming {
+            for (i, session) in sessions.enumerated() where state.panes[i].streaming { session.cancel() }
+            state.inform("stopping the answer…")
+        } else if !input.text.isEmpty {
+            input.setText("")
+            state.inform("line cleared — Ctrl-C again quits")
+        } else if ContinuousClock.now - lastTurnEnded < .seconds(1) && state.status?.text != EventLoop.againToQuit {
+            // the answer ended just before the key: the key was meant to stop it, not to quit
+            state.inform(EventLoop.againToQuit)
+        } else {
+            beginQuit(force: false)
+        }
+    }
+
+    private static let againToQuit = "the answer had already ended — Ctrl-C again quits"
+
+    private func handle(_ action: KeyAction) {
+        switch action {
+        case .help:
+            state.helpVisible.toggle()
+        case let .knob(knob, direction):
+            guard sessions.indices.contains(state.focus) else { return }
+            let session = sessions[state.focus]
+            let settings = knob.step(session.settings, direction: direction)
+            session.settings = settings  // applies from the next token, even mid-answer
+            state.panes[state.focus].settings = settings
+            state.inform("\(paneName(state.focus)): \(knob.name) \(knob.value(in: settings))")
+        case .focusNext, .focusPrevious:
+            guard state.panes.count > 1 else {
+                state.inform("one pane: Tab moves the focus when comparing models (--model A --model B)")
+                return
+            }
+            state.moveFocus(by: action == .focusNext ? 1 : -1)
+            state.inform("focus: \(paneName(state.focus)) — settings keys and /set apply to it")
+        case .pageUp, .pageDown:
+            let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
+            guard layout.panes.indices.contains(state.focus), state.panes.indices.contains(state.focus) else { return }
+            let rect = layout.panes[state.focus].conversation
+            let width = rect.width - (rect.width >= 20 ? 2 : 0)
+            let count = ConversationPane.lines(for: state.panes[state.focus], width: width, cache: cache).count
+            let page = max(1, rect.height - 2)
+            state.scrollFocused(by: action == .pageUp ? page : -page,
+                                maxScroll: ConversationPane.maxScroll(lineCount: count, height: rect.height))
+        case .redraw:
+            clearok(terminal.window, true)
+        }
+        needsDraw = true
+    }
+
+    private func paneName(_ i: Int) -> String {
+        state.panes.count > 1 ? "pane \(i + 1)" : "settings"
+    }
+
+    // MARK: lines and commands
+
+    private func submit(_ line: String?) {
+        guard let line else { beginQuit(force: false); return }  // Ctrl-D on an empty line
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return }
+        input.addHistory(line)
+        let command: Command
+        do { command = try CommandParser.parse(trimmed) } catch {
+            state.warn(error.description)
+            return
+        }
+        state.status = nil
+        switch command {
+        case let .send(text):
+            guard !state.anyStreaming else {
+                input.setText(line)
+                state.warn("still answering — wait, or press Ctrl-C to stop the answer")
+                return
+            }
+            send(text)
+        case let .set(edit):
+            guard sessions.indices.contains(state.focus) else { return }
+            var settings = sessions[state.focus].settings
+            edit.apply(to: &settings)
+            do { try settings.validate() } catch {
+                state.warn("\(error)")
+                return
+            }
+            sessions[state.focus].settings = settings
+            state.panes[state.focus].settings = settings
+            state.inform("\(paneName(state.focus)): \(edit.summary)")
+        case .showSettings:
+            guard state.panes.indices.contains(state.focus) else { return }
+            let s = state.panes[state.focus].settings
+            state.inform("\(paneName(state.focus)): temp \(Format.decimal(s.temperature)), top-p \(Format.decimal(s.topP)), top-k \(s.topK), min-p \(Format.decimal(s.minP)), repeat penalty \(Format.decimal(s.repeatPenalty)), seed \(s.seed)")
+        case let .system(text):
+            guard let text else {
+                let current = sessions.first?.systemPrompt ?? ""
+                state.inform(current.isEmpty ? "no system prompt (/system TEXT sets one)" : "system prompt: \(current)")
+                return
+            }
+            for (i, session) in sessions.enumerated() {
+                session.systemPrompt = text
+                state.panes[i].append(.notice, "system prompt: \(text)")
+            }
+            state.inform("system prompt set for every pane")
+        case .clear:
+            guard !state.anyStreaming else { state.warn("still answering — Ctrl-C stops it first"); return }
+            for (i, session) in sessions.enumerated() {
+                session.clear()
+                state.panes[i].entries = []
+                state.panes[i].scrollBack = 0
+                state.panes[i].lastStop = nil
+                state.panes[i].stats = EventLoop.idleStats(session)
+            }
+            cache.removeAll()
+            store.startNew()
+            state.inform("new conversation (the previous one stays saved)")
+        case let .save(path):
+            guard sessions.indices.contains(state.focus) else { return }
+            let file = EventLoop.expand(path)
+            do {
+                try sessions[state.focus].save(to: file)
+                state.inform("saved \(paneName(state.focus)) to \(file)")
+            } catch {
+                state.warn("cannot save to \(file): \(EventLoop.message(error))")
+            }
+        case let .load(path):
+            guard sessions.indices.contains(state.focus) else { return }
+            guard !state.anyStreaming else { state.warn("still answering — Ctrl-C stops it first"); return }
+            let file = EventLoop.expand(path)
+            do {
+                try load(file, intoPane: state.focus)
+                state.inform("loaded \(file) into \(paneName(state.focus))")
+            } catch {
+                state.warn(EventLoop.message(error))
+            }
+        case let .template(name):
+            guard sessions.indices.contains(state.focus) else { return }
+            let session = sessions[state.focus]
+            guard let name else {
+                let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
+                state.inform("template: \(session.format.name) (available: \(names.joined(separator: ", ")))")
+                return
+            }
+            do {
+                let format = try ChatFormat.named(name, for: session.model)
+                session.format = format
+                state.panes[state.focus].templateName = format.name
+                state.inform("\(paneName(state.focus)): template \(format.name)")
+            } catch {
+                state.warn("\(error)")
+            }
+        case let .theme(name):
+            guard let name else {
+                let names = themes.availableNames
+                state.inform("theme: \(state.theme.name) (available: \(names.isEmpty ? "none found" : names.joined(separator: ", ")))")
+                return
+            }
+            loadTheme(name, atStartup: false)
+        case .help:
+            state.helpVisible = true
+        case .quit:
+            beginQuit(force: false)
+        }
+    }
+
+    private func send(_ text: String) {
+        for (i, session) in sessions.enumerated() {
+            state.panes[i].append(.user, text)
+            state.panes[i].streaming = true
+            state.panes[i].waitingForFirstToken = true
+            state.panes[i].scrollBack = 0
+            state.panes[i].lastStop = nil
+            let queue = self.queue
+            let thread = Thread {
+                do {
+                    try session.respond(to: text) { event in queue.post(.generation(pane: i, event)) }
+                    queue.post(.turnEnded(pane: i, error: nil))
+                } catch {
+                    queue.post(.turnEnded(pane: i, error: EventLoop.message(error)))
+                }
+            }
+            thread.name = "sirocco-pane-\(i + 1)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private func load(_ file: String, intoPane i: Int) throws {
+        let session = sessions[i]
+        try session.load(from: file)
+        state.panes[i].replaceTranscript(with: session.messages)
+        state.panes[i].settings = session.settings
+        if let system = session.systemPrompt, !system.isEmpty {
+            state.panes[i].entries.insert(TranscriptEntry(id: state.panes[i].nextEntryID, kind: .notice,
+                                                          text: "system prompt: \(system)"), at: 0)
+            state.panes[i].nextEntryID += 1
+        }
+    }
+
+    private func loadTheme(_ name: String, atStartup: Bool) {
+        do {
+            let theme = try themes.load(name)
+            state.theme = theme
+            terminal.apply(theme)
+            if !atStartup { state.inform("theme \(theme.name)") }
+        } catch {
+            let message = (atStartup ? "using the default theme: " : "theme unchanged: ") + EventLoop.message(error)
+            if atStartup {
+                state.theme = .builtin
+                terminal.apply(.builtin)
+                startupNotices[.error, default: []].append(message)
+            }
+            state.warn(message)
+        }
+        needsDraw = true
+    }
+
+    // MARK: engine events
+
+    private func startLoading() {
+        let options = self.options
+        let queue = self.queue
+        let paneCount = options.modelPaths.count
+        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / paneCount)
+        let thread = Thread {
+            do {
+                var models: [String: Model] = [:]
+                var sessions: [ChatSession] = []
+                for path in options.modelPaths {
+                    let model: Model
+                    if let loaded = models[path] { model = loaded } else {
+                        model = try Model(path: path)  // its errors name the file
+                        models[path] = model
+                    }
+                    let format = try options.template.map { try ChatFormat.named($0, for: model) }
+                    let session = ChatSession(model: model, contextLength: options.contextLength, threads: threads,
+                                              format: format, systemPrompt: options.systemPrompt, settings: options.settings)
+                    session.maxAnswerTokens = options.maxAnswerTokens
+                    sessions.append(session)
+                }
+                queue.post(.loaded(sessions))
+            } catch {
+                queue.post(.loadFailed(EventLoop.message(error)))
+            }
+        }
+        thread.name = "sirocco-load"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func handle(_ event: EngineEvent) {
+        needsDraw = true
+        switch event {
+        case let .loaded(sessions):
+            self.sessions = sessions
+            if quitting { running = false; return }
+            state.panes = sessions.enumerated().map { i, session in
+                var pane = PaneState(index: i, modelName: EventLoop.displayName(session.model),
+                                     modelPath: session.model.file.path, templateName: session.format.name,
+                                     threads: session.context.threadCount)
+                pane.settings = session.settings
+                pane.stats = EventLoop.idleStats(session)
+                return pane
+            }
+            state.phase = .running
+            if let system = options.systemPrompt, !system.isEmpty {
+                for i in state.panes.indices { state.panes[i].append(.notice, "system prompt: \(system)") }
+            }
+            if options.resume { resume() }
+            for (kind, messages) in startupNotices { for m in messages { state.panes[0].append(kind, m) } }
+            startupNotices = [:]
+        case let .loadFailed(message):
+            exitMessage = "error: \(message)"
+            exitStatus = 1
+            running = false
+        case let .generation(pane, event):
+            state.apply(event, toPane: pane)
+        case let .turnEnded(i, error):
+            guard state.panes.indices.contains(i), sessions.indices.contains(i) else { return }
+            let session = sessions[i]
+            state.panes[i].streaming = false
+            state.panes[i].waitingForFirstToken = false
+            if let error { state.panes[i].append(.error, error) }
+            switch state.panes[i].lastStop {
+            case .cancelled?: state.panes[i].append(.notice, "stopped (the partial answer is kept)")
+            case .maxTokens?: state.panes[i].append(.notice, "cut at \(session.maxAnswerTokens) tokens (--max-tokens)")
+            case .contextFull?: state.panes[i].append(.notice, "the context is full (--ctx-size \(session.context.contextLength)); /clear starts over")
+            default: break
+            }
+            if error == nil, state.panes[i].entries.last?.kind == .user { state.panes[i].append(.notice, "(empty answer)") }
+            if let notice = session.format.takeNotice() { state.panes[i].append(.notice, notice) }
+            let dropped = session.droppedMessages
+            if dropped > 0 && state.panes[i].entries.last?.kind != .error {
+                state.status = StatusMessage(text: "context full: \(dropped) oldest messages no longer seen by the model", isError: false)
+            }
+            lastTurnEnded = ContinuousClock.now
+            autosave(pane: i)
+            if !state.anyStreaming, state.status?.text == "stopping the answer…" { state.status = nil }
+        }
+    }
+
+    private func resume() {
+        guard !resumeFiles.isEmpty, let resumeStem else {
+            state.panes[0].append(.notice, "no saved conversation to resume in \(store.directory); starting a new one")
+            return
+        }
+        for (i, file) in resumeFiles.enumerated() where sessions.indices.contains(i) {
+            do {
+                try load(file, intoPane: i)
+                state.panes[i].append(.notice, "resumed \(file)")
+            } catch {
+                state.panes[i].append(.error, "cannot resume: \(EventLoop.message(error))")
+            }
+        }
+        store.continueChat(stem: resumeStem)
+    }
+
+    private func autosave(pane i: Int) {
+        let session = sessions[i]
+        guard !session.messages.isEmpty else { return }
+        let path = store.path(forPane: i)
+        do {
+            try session.save(to: path)
+            savedNote = "Conversation saved in \(store.directory) (sirocco chat --resume reopens it)"
+        } catch {
+            state.warn("autosave to \(path) failed: \(EventLoop.message(error))")
+        }
+    }
+
+    // MARK: quitting
+
+    private func beginQuit(force: Bool) {
+        if quitting && force { running = false; return }
+        if state.phase != .running && force { running = false }
+        quitting = true
+        state.helpVisible = false
+        for (i, session) in sessions.enumerated() where state.panes.indices.contains(i) && state.panes[i].streaming {
+            session.cancel()
+        }
+        // an answer stops within a token; give the generator threads a moment to hand it over
+        quitDeadline = ContinuousClock.now + .seconds(3)
+        state.inform("quitting…")
+        needsDraw = true
+    }
+
+    private func finish() {
+        // answers still running when the deadline passed: save what the sessions hold
+        for (i, pane) in state.panes.enumerated() where pane.streaming && sessions.indices.contains(i) {
+            sessions[i].cancel()
+            autosave(pane: i)
+        }
+    }
+
+    // MARK: helpers
+
+    static func idleStats(_ session: ChatSession) -> GenerationStats {
+        var stats = session.lastStats
+        let cache = session.context.cache
+        stats.cacheCellsUsed = cache.count
+        stats.cacheCapacity = cache.capacity
+        stats.cacheBytesUsed = cache.bytesUsed
+        stats.cacheBytesCapacity = cache.byteCapacity
+        return stats
+    }
+
+    /// The model file's name without ".gguf" (more telling than the GGUF's general.name, which
+    /// often lacks the size or quantization).
+    static func displayName(_ model: Model) -> String {
+        let stem = URL(fileURLWithPath: model.file.path).deletingPathExtension().lastPathComponent
+        return stem.isEmpty ? model.config.name : stem
+    }
+
+    static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }
+
+    /// An error as one line for the UI.
+    static func message(_ error: Error) -> String {
+        let text = error is CocoaError ? error.localizedDescription : "\(error)"
+        return text.split(separator: "\n").first.map(String.init) ?? text
+    }
+}
+
+private extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,182 @@
+// Screen: paints the whole UI from the state into the layout's rectangles — title bar, panes
+// (border, conversation, stats), status line, input line, help overlay, and the loading and
+// "terminal too small" screens. Paints only; returns where the cursor goes.
+
+import CNCursesW
+
+enum Screen {
+    static let spinnerFrames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+    static let asciiSpinnerFrames = ["|", "/", "-", "\\"]
+
+    /// Paints everything; returns the cursor position (column, row).
+    static func draw(_ state: AppState, layout: ScreenLayout, canvas: Canvas, inputText: String, inputCursor: Int,
+                     cache: WrapCache) -> (x: Int, y: Int) {
+        werase(canvas.window)
+        if case let .loading(message) = state.phase {
+            drawLoading(message, state: state, layout: layout, canvas: canvas)
+            return (0, max(0, layout.height - 1))
+        }
+        if layout.tooSmall {
+            drawTooSmall(state: state, layout: layout, canvas: canvas)
+            return (0, 0)
+        }
+        drawTitle(state, in: layout.title, canvas: canvas)
+        for (i, paneLayout) in layout.panes.enumerated() where state.panes.indices.contains(i) {
+            drawPane(state.panes[i], focused: i == state.focus, paneCount: state.panes.count, layout: paneLayout,
+                     canvas: canvas, cache: cache)
+        }
+        drawStatus(state, in: layout.status, canvas: canvas)
+        let cursor = drawInput(inputText, cursorByte: inputCursor, in: layout.input, canvas: canvas)
+        if state.helpVisible { drawHelp(layout: layout, canvas: canvas) }
+        return cursor
+    }
+
+    static func spinner(_ frame: Int, unicode: Bool) -> String {
+        let frames = unicode ? spinnerFrames : asciiSpinnerFrames
+        return frames[frame % frames.count]
+    }
+
+    private static func centered(_ text: String, y: Int, width: Int, role: ThemeRole, canvas: Canvas) {
+        let w = min(width, TextWidth.of(text))
+        canvas.text(text, x: max(0, (width - w) / 2), y: y, width: width, role: role)
+    }
+
+    private static func drawLoading(_ message: String, state: AppState, layout: ScreenLayout, canvas: Canvas) {
+        let y = max(0, layout.height / 2 - 1)
+        centered("Sirocco", y: max(0, y - 2), width: layout.width, role: .user, canvas: canvas)
+        centered("\(spinner(state.spinnerFrame, unicode: canvas.unicode)) \(message)", y: y, width: layout.width,
+                 role: .text, canvas: canvas)
+        if let status = state.status {
+            centered(status.text, y: min(layout.height - 1, y + 2), width: layout.width,
+                     role: status.isError ? .error : .status, canvas: canvas)
+        }
+    }
+
+    private static func drawTooSmall(state: AppState, layout: ScreenLayout, canvas: Canvas) {
+        let need = ScreenLayout.minimumSize(paneCount: state.panes.count)
+        let lines = ["Terminal too small", "\(layout.width)×\(layout.height), need \(need.width)×\(need.height)",
+                     "Enlarge the window", "(Ctrl-C quits)"]
+        let top = max(0, layout.height / 2 - lines.count / 2)
+        for (i, line) in lines.enumerated() where top + i < layout.height {
+            centered(line, y: top + i, width: layout.width, role: i == 0 ? .error : .text, canvas: canvas)
+        }
+    }
+
+    private static func drawTitle(_ state: AppState, in r: Rect, canvas: Canvas) {
+        canvas.fill(r, role: .title)
+        var left = " Sirocco"
+        if state.panes.count > 1, state.panes.indices.contains(state.focus) {
+            let pane = state.panes[state.focus]
+            left += "  ·  \(state.panes.count) panes  ·  focus: pane \(pane.index + 1) (\(pane.modelName))"
+        } else if let pane = state.panes.first {
+            left += "  ·  \(pane.modelName)"
+        }
+        let right = state.panes.count > 1 ? "F1 help  Tab focus  Ctrl-C stop " : "F1 help  Ctrl-C stop "
+        let rightWidth = TextWidth.of(right)
+        if r.width - rightWidth > TextWidth.of(left) + 2 {
+            canvas.text(right, x: r.maxX - rightWidth, y: r.y, width: rightWidth, role: .title)
+            canvas.text(left, x: r.x, y: r.y, width: r.width - rightWidth - 1, role: .title)
+        } else {
+            canvas.text(TextWidth.truncate(left, width: r.width), x: r.x, y: r.y, width: r.width, role: .title)
+        }
+    }
+
+    private static func drawPane(_ pane: PaneState, focused: Bool, paneCount: Int, layout: PaneLayout, canvas: Canvas,
+                                 cache: WrapCache) {
+        let borderRole: ThemeRole = focused && paneCount > 1 ? .borderFocused : .border
+        canvas.box(layout.frame, role: borderRole)
+        var title = " \(pane.index + 1) · \(pane.modelName) "
+        if focused && paneCount > 1 { title += "● focused " }
+        canvas.text(TextWidth.truncate(title, width: layout.frame.width - 4), x: layout.frame.x + 2, y: layout.frame.y,
+                    width: layout.frame.width - 4, role: borderRole)
+
+        ConversationPane.draw(pane, in: layout.conversation, canvas: canvas, cache: cache)
+
+        if let statsFrame = layout.statsFrame {
+            canvas.box(statsFrame, role: .border)
+            canvas.text(" stats ", x: statsFrame.x + 2, y: statsFrame.y, width: statsFrame.width - 4, role: .border)
+            StatsPanel.draw(pane, in: layout.stats, columns: layout.statsColumns, canvas: canvas)
+            drawKeyLegend(below: StatsPanel.itemCount, in: layout.stats, canvas: canvas)
+        } else if let separatorY = layout.separatorY {
+            canvas.horizontalLine(x: layout.frame.x, y: separatorY, width: layout.frame.width, role: borderRole, tees: true)
+            canvas.text(" stats ", x: layout.frame.x + 2, y: separatorY, width: layout.frame.width - 4, role: borderRole)
+            StatsPanel.draw(pane, in: layout.stats, columns: layout.statsColumns, canvas: canvas)
+        }
+        drawScrollNote(pane, layout: layout, canvas: canvas)
+    }
+
+    /// "↑ 12 lines back" on the line under the conversation, right-aligned, while scrolled back.
+    private static func drawScrollNote(_ pane: PaneState, layout: PaneLayout, canvas: Canvas) {
+        guard pane.scrollBack > 0 else { return }
+        let note = " ↑ \(pane.scrollBack) lines back · PageDown "
+        let w = min(TextWidth.of(note), layout.frame.width - 4)
+        canvas.text(note, x: layout.frame.maxX - 2 - w, y: layout.separatorY ?? (layout.frame.maxY - 1), width: w,
+                    role: .status)
+    }
+
+    /// The live keys, under the stats in the sidebar when there is room.
+    private static func drawKeyLegend(below rows: Int, in r: Rect, canvas: Canvas) {
+        let legend = [("F2 F3", "temp − +"), ("F4 F5", "top-p − +"), ("F6 F7", "top-k − +"), ("F8 F9", "min-p − +"),
+                      ("F10 F11", "repeat − +"), ("PgUp PgDn", "scroll"), ("F1", "help")]
+        let top = r.y + rows + 1
+        guard top + legend.count <= r.maxY else { return }
+        for (i, (keys, what)) in legend.enumerated() {
+            canvas.text(keys, x: r.x + 1, y: top + i, width: StatsPanel.labelWidth, role: .statsLabel)
+            canvas.text(what, x: r.x + 1 + StatsPanel.labelWidth, y: top + i, width: r.width - StatsPanel.labelWidth - 1,
+                        role: .statsLabel)
+        }
+    }
+
+    private static func drawStatus(_ state: AppState, in r: Rect, canvas: Canvas) {
+        if let status = state.status {
+            canvas.text(" " + TextWidth.truncate(status.text, width: r.width - 2), x: r.x, y: r.y, width: r.width,
+                        role: status.isError ? .error : .status)
+        } else if state.anyStreaming {
+            canvas.text(" \(spinner(state.spinnerFrame, unicode: canvas.unicode)) answering…  Ctrl-C stops",
+                        x: r.x, y: r.y, width: r.width, role: .status)
+        } else {
+            canvas.text(" Enter sends · /help or F1 for keys and commands · /quit", x: r.x, y: r.y, width: r.width,
+                        role: .statsLabel)
+        }
+    }
+
+    private static func drawInput(_ text: String, cursorByte: Int, in r: Rect, canvas: Canvas) -> (x: Int, y: Int) {
+        let prompt = canvas.unicode ? "› " : "> "
+        let promptWidth = TextWidth.of(prompt)
+        canvas.text(prompt, x: r.x, y: r.y, width: promptWidth, role: .prompt)
+        let slice = InputLine.visibleSlice(text: text, cursorByte: cursorByte, width: r.width - promptWidth - 1)
+        canvas.text(slice.text, x: r.x + promptWidth, y: r.y, width: r.width - promptWidth - 1, role: .input)
+        return (r.x + promptWidth + slice.cursorColumn, r.y)
+    }
+
+    /// The keys and commands, in a box over the panes.
+    static func helpLines() -> [(String, String)] {
+        var lines: [(String, String)] = [("Keys", "")]
+        lines += KeyBinding.helpLines.map { ($0.keys, $0.summary) }
+        lines.append(("", ""))
+        lines.append(("Commands", ""))
+        lines += Command.helpLines.map { ($0.usage, $0.summary) }
+        lines.append(("", ""))
+        lines.append(("Panes", "a prompt goes to every pane; settings keys, /set, /template, /save"))
+        lines.append(("", "and /load apply to the focused pane (Tab moves the focus)"))
+        return lines
+    }
+
+    private static func drawHelp(layout: ScreenLayout, canvas: Canvas) {
+        let lines = helpLines()
+        let keyWidth = 26
+        let width = min(layout.width - 2, 100)
+        let height = min(layout.height - 2, lines.count + 3)
+        let box = Rect(x: (layout.width - width) / 2, y: max(0, (layout.height - height) / 2), width: width, height: height)
+        canvas.fill(box, role: .help)
+        canvas.box(box, role: .help)
+        canvas.text(" Help — any key closes ", x: box.x + 2, y: box.y, width: box.width - 4, role: .help, bold: true)
+        let inner = box.inset
+        for (i, (left, right)) in lines.enumerated() where i < inner.height - 1 {
+            let y = inner.y + 1 + i
+            let heading = right.isEmpty && !left.isEmpty
+            canvas.text(left, x: inner.x + 1, y: y, width: min(keyWidth, inner.width - 1), role: .help, bold: heading)
+            canvas.text(right, x: inner.x + 1 + keyWidth, y: y, width: inner.width - keyWidth - 2, role: .help)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// Conversation pane: transcript entries as screen lines, and scrolling back.
+
+@testable import SiroccoTUI
+import SiroccoEngine
+import Testing
+
+struct ConversationPaneTests {
+    init() { utf8Locale }
+
+    func pane(_ entries: [(TranscriptEntry.Kind, String)]) -> PaneState {
+        var p = PaneState(index: 0, modelName: "m", modelPath: "/m.gguf", templateName: "chatml", threads: 1)
+        for (kind, text) in entries { p.append(kind, text) }
+        return p
+    }
+
+    @Test func userLinesAreMarkedAndIndented() {
+        let lines = ConversationPane.lines(for: TranscriptEntry(id: 0, kind: .user, text: "one two three four"), width: 10)
+        #expect(lines.map(\.text) == ["› one two", "three", "four"])
+        #expect(lines.map(\.indent) == [0, 2, 2])
+        #expect(lines.allSatisfy { $0.role == .user })
+    }
+
+    @Test func entriesAreSeparatedByABlankLine() {
+        let p = pane([(.user, "hi"), (.assistant, "hello there")])
+        let lines = ConversationPane.lines(for: p, width: 40, cache: nil)
+        #expect(lines.map(\.text) == ["› hi", "", "hello there"])
+    }
+
+    @Test func streamingAnswerShowsACursor() {
+        var p = pane([(.user, "hi")])
+        p.streaming = true
+        p.waitingForFirstToken = true
+        #expect(ConversationPane.lines(for: p, width: 40, cache: nil).last?.text == "…")
+        p.waitingForFirstToken = false
+        p.appendAnswer("Hel")
+        p.appendAnswer("lo")
+        #expect(p.entries.count == 2)
+        #expect(ConversationPane.lines(for: p, width: 40, cache: nil).last?.text == "Hello▍")
+    }
+
+    @Test func scrollingShowsEarlierLines() {
+        let lines = (0..<30).map { DisplayLine(text: "\($0)", role: .text) }
+        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 0).map(\.text) == (20..<30).map { "\($0)" })
+        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 5).map(\.text) == (15..<25).map { "\($0)" })
+        // scrolling further than the start stops at the first line
+        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 100).map(\.text) == (0..<10).map { "\($0)" })
+        #expect(ConversationPane.maxScroll(lineCount: 30, height: 10) == 20)
+        #expect(ConversationPane.maxScroll(lineCount: 3, height: 10) == 0)
+    }
+
+    @Test func wrapCacheFollowsTheGrowingAnswer() {
+        let cache = WrapCache()
+        var p = pane([(.assistant, "one")])
+        #expect(ConversationPane.lines(for: p, width: 20, cache: cache).map(\.text) == ["one"])
+        p.entries[0].text += " two"
+        #expect(ConversationPane.lines(for: p, width: 20, cache: cache).map(\.text) == ["one two"])
+        #expect(ConversationPane.lines(for: p, width: 4, cache: cache).map(\.text) == ["one", "two"])
+    }
+
+    @Test func stateAppliesEngineEvents() {
+        var state = AppState(phase: .running)
+        state.panes = [pane([(.user, "hi")])]
+        state.panes[0].streaming = true
+        var stats = GenerationStats()
+        stats.generatedTokens = 3
+        stats.cacheCellsUsed = 12
+        state.apply(.text("Hi"), toPane: 0)
+        state.apply(.progress(stats), toPane: 0)
+        state.apply(.text(" you"), toPane: 0)
+        state.apply(.finished(.cancelled, stats), toPane: 0)
+        state.apply(.text("ignored"), toPane: 7)
+        #expect(state.panes[0].entries.last?.text == "Hi you")
+        #expect(state.panes[0].stats.cacheCellsUsed == 12)
+        #expect(state.panes[0].lastStop == .cancelled)
+    }
+
+    @Test func focusWrapsAround() {
+        var state = AppState(phase: .running)
+        state.panes = [pane([]), pane([]), pane([])]
+        state.moveFocus(by: 1)
+        #expect(state.focus == 1)
+        state.moveFocus(by: -2)
+        #expect(state.focus == 2)
+        state.moveFocus(by: 1)
+        #expect(state.focus == 0)
+    }
+}

@@ -1,0 +1,287 @@
+// `sirocco chat` as a person sees it: the real binary in tmux on the default model, asserting on
+// the screen — streaming, live stats, settings, split panes, resize, Ctrl-C, themes, --resume —
+// and the one-line errors printed before the terminal is taken over.
+
+import Foundation
+import Testing
+
+@Suite(.serialized) struct TUIEndToEndTests {
+    static let ready = "Type a message and press Enter"
+    static let idle = "idle ("
+
+    func start(_ extra: [String] = [], models: Int = 1, width: Int = 140, height: Int = 40, dataHome: String? = nil,
+               environment: [String: String] = [:]) throws -> TmuxSession {
+        let model = defaultModelPath
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw TUITestError("default model missing at \(model) (run scripts/setup-models.sh)")
+        }
+        let modelArgs = Array(repeating: ["--model", model], count: models).flatMap { $0 }
+        return try TmuxSession(["chat"] + modelArgs + extra, width: width, height: height, dataHome: dataHome,
+                               environment: environment)
+    }
+
+    /// Sends `question` and waits until every pane has finished answering it. The question shows
+    /// in the same frame the answer starts, so a screen with it and every pane idle is after the turn.
+    @discardableResult
+    func ask(_ t: TmuxSession, _ question: String, panes: Int = 1, timeout: Double = 90) throws -> String {
+        try t.submit(question)
+        return try t.waitFor("\(panes) answer(s) to '\(question)'", timeout: timeout) { screen in
+            screen.contains("› " + question) && !screen.contains("answering…") && !screen.contains("reading prompt…")
+                && screen.components(separatedBy: TUIEndToEndTests.idle).count - 1 == panes
+        }
+    }
+
+    /// Lines of the first pane's conversation after the line with `question`.
+    func linesAfter(_ question: String, in screen: String) -> [String] {
+        let lines = StatsReader.conversation(screen)
+        guard let i = lines.lastIndex(where: { $0.contains("› " + question) }) else { return [] }
+        return Array(lines[(i + 1)...]).filter { !$0.isEmpty }
+    }
+
+    @Test func answerStreamsAndStatsGrow() throws {
+        let t = try start(["--max-tokens", "48"])
+        defer { t.close() }
+        let first = try t.waitFor(text: TUIEndToEndTests.ready)
+        #expect(StatsReader.kvCells(first) == [0])
+        #expect(first.contains("SmolLM2-135M-Instruct"))
+        #expect(StatsReader.values("template", in: first) == ["model"])
+
+        let question = "What is the capital of France?"
+        try t.submit(question)
+        // streaming: words of the answer on screen while the state says it is being written
+        let streaming = try t.waitFor("the answer streaming", timeout: 60) { screen in
+            screen.contains("answering…") && linesAfter(question, in: screen).contains { $0.contains { $0.isLetter } }
+        }
+        #expect(streaming.contains("▍"), "no streaming cursor:\n\(streaming)")
+        let done = try t.waitFor("the answer finished", timeout: 90) { $0.contains(TUIEndToEndTests.idle) && !$0.contains("answering…") }
+        let answer = linesAfter(question, in: done)
+        #expect(answer.contains { $0.contains { $0.isLetter } }, "no answer under the question:\n\(done)")
+        let generation = StatsReader.numbers("generation", in: done)
+        let prompt = StatsReader.numbers("prompt", in: done)
+        #expect(generation.count == 1 && generation[0] > 0, "generation tok/s: \(generation)")
+        #expect(prompt.count == 1 && prompt[0] > 0, "prompt tok/s: \(prompt)")
+        let answerTokens = StatsReader.values("answer", in: done).compactMap { Int($0) }
+        #expect(answerTokens.count == 1 && answerTokens[0] > 0 && answerTokens[0] <= 48, "answer tokens: \(answerTokens)")
+        #expect(StatsReader.numbers("first token", in: done).first ?? 0 > 0)
+        let cellsAfterOne = try #require(StatsReader.kvCells(done).first)
+        #expect(cellsAfterOne > 0)
+
+        let second = try ask(t, "And of Italy?")
+        let cellsAfterTwo = try #require(StatsReader.kvCells(second).first)
+        #expect(cellsAfterTwo > cellsAfterOne, "KV cells \(cellsAfterOne) → \(cellsAfterTwo)")
+        #expect(StatsReader.values("KV memory", in: second).first.flatMap(Double.init) ?? 0 > 0)
+    }
+
+    @Test func settingsChangeInThePanel() throws {
+        let t = try start(["--max-tokens", "64"])
+        defer { t.close() }
+        let first = try t.waitFor(text: TUIEndToEndTests.ready)
+        #expect(StatsReader.values("temp", in: first).first == "0.80")
+
+        try t.submit("/set temp 0.2")
+        try t.waitFor("temp 0.20 in the panel") { StatsReader.values("temp", in: $0).first == "0.20" }
+        try t.press("F3")
+        try t.waitFor("F3 raising temp to 0.30") { StatsReader.values("temp", in: $0).first == "0.30" }
+        try t.press("F4")
+        try t.waitFor("F4 lowering top-p to 0.90") { StatsReader.values("top-p", in: $0).first == "0.90" }
+        try t.press("F7")
+        try t.waitFor("F7 raising top-k to 45") { StatsReader.values("top-k", in: $0).first == "45" }
+        try t.submit("/set min_p 0.1")
+        try t.waitFor("min-p 0.10") { StatsReader.values("min-p", in: $0).first == "0.10" }
+        try t.submit("/set repeat_penalty 1.1")
+        try t.waitFor("repeat 1.10") { StatsReader.values("repeat", in: $0).first == "1.10" }
+        try t.submit("/set seed 42")
+        try t.waitFor("seed 42") { StatsReader.values("seed", in: $0).first == "42" }
+
+        // invalid values are a message, not a crash
+        try t.submit("/set top_p 7")
+        try t.waitFor(text: "top-p must be between 0 and 1")
+        try t.submit("/set temp warm")
+        try t.waitFor(text: "'warm' is not a valid value for temp")
+        try t.submit("/frobnicate")
+        try t.waitFor(text: "unknown command /frobnicate")
+        try t.submit("/template nonsense")
+        try t.waitFor(text: "unknown chat template 'nonsense'")
+        try t.submit("/template chatml")
+        try t.waitFor("template chatml in the panel") { StatsReader.values("template", in: $0).first == "chatml" }
+
+        // help lists the keys
+        try t.press("F1")
+        let help = try t.waitFor(text: "Help")
+        for key in ["F2 / F3", "F4 / F5", "F6 / F7", "F8 / F9", "F10 / F11", "Tab", "PageUp", "/set", "/quit", "focused pane"] {
+            #expect(help.contains(key), "help lacks \(key)")
+        }
+        try t.press("Escape")
+        try t.waitFor("help closed") { !$0.contains("any key closes") }
+
+        // settings apply mid-answer; the stream carries on
+        try t.submit("Tell me about the sea.")
+        try t.waitFor(text: "answering…", timeout: 60)
+        try t.press("F2")
+        try t.waitFor("F2 lowering temp mid-answer to 0.20") { StatsReader.values("temp", in: $0).first == "0.20" }
+        try t.waitFor("the answer finished", timeout: 90) { $0.contains(TUIEndToEndTests.idle) && !$0.contains("answering…") }
+        #expect(!(try t.screen()).contains("[sirocco exited"))
+    }
+
+    @Test func twoPanesAnswerSideBySide() throws {
+        let t = try start(["--max-tokens", "96"], models: 2)
+        defer { t.close() }
+        let first = try t.waitFor(text: TUIEndToEndTests.ready)
+        #expect(first.contains("1 · SmolLM2") && first.contains("2 · SmolLM2"))
+        #expect(first.contains("focus: pane 1"))
+        #expect(StatsReader.kvCells(first) == [0, 0])
+
+        try t.submit("Name a colour.")
+        // both stream at the same time
+        try t.waitFor("both panes answering", timeout: 60) { StatsReader.values("state", in: $0) == ["answering…", "answering…"] }
+        let done = try t.waitFor("both answers finished", timeout: 90) { screen in
+            screen.components(separatedBy: TUIEndToEndTests.idle).count - 1 == 2 && !screen.contains("answering…")
+        }
+        #expect(done.components(separatedBy: "› Name a colour.").count - 1 == 2)
+        for pane in 0..<2 {
+            let lines = StatsReader.conversation(done, pane: pane)
+            let question = try #require(lines.firstIndex { $0.contains("› Name a colour.") })
+            #expect(lines[(question + 1)...].contains { $0.contains { $0.isLetter } }, "pane \(pane + 1) has no answer")
+        }
+        let cells = StatsReader.kvCells(done)
+        #expect(cells.count == 2 && cells.allSatisfy { $0 > 0 }, "KV cells: \(cells)")
+        let speeds = StatsReader.numbers("generation", in: done)
+        #expect(speeds.count == 2 && speeds.allSatisfy { $0 > 0 }, "generation: \(speeds)")
+
+        // Tab moves the focus; settings follow it
+        try t.press("Tab")
+        try t.waitFor(text: "focus: pane 2")
+        try t.submit("/set temp 0.3")
+        try t.waitFor("pane 2 at temp 0.30, pane 1 unchanged") { StatsReader.values("temp", in: $0) == ["0.80", "0.30"] }
+        try t.press("Tab")
+        try t.waitFor(text: "focus: pane 1")
+        try t.press("F3")
+        try t.waitFor("pane 1 at temp 0.90") { StatsReader.values("temp", in: $0) == ["0.90", "0.30"] }
+    }
+
+    @Test func resizeRelaysOut() throws {
+        let t = try start()
+        defer { t.close() }
+        let wide = try t.waitFor(text: TUIEndToEndTests.ready)
+        #expect(wide.contains("┌─ stats"), "sidebar expected at 140 columns")
+
+        try t.resize(width: 80, height: 24)
+        let narrow = try t.waitFor("stats stacked under the conversation") { $0.contains("├─ stats") }
+        #expect(narrow.split(separator: "\n", omittingEmptySubsequences: false).allSatisfy { $0.count <= 80 })
+
+        try t.resize(width: 30, height: 10)
+        try t.waitFor(text: "Terminal too small")
+
+        try t.resize(width: 120, height: 30)
+        let back = try t.waitFor("the UI back in a sidebar layout") { $0.contains("┌─ stats") && !$0.contains("too small") }
+        #expect(back.contains(TUIEndToEndTests.ready))
+    }
+
+    @Test func ctrlCStopsTheAnswerThenQuits() throws {
+        let t = try start()
+        defer { t.close() }
+        try t.waitFor(text: TUIEndToEndTests.ready)
+        let question = "Write a very long story about a dragon who learns to cook, with many chapters."
+        try t.submit(question)
+        // wait for the first words, then stop
+        try t.waitFor("the answer starting", timeout: 60) { screen in
+            screen.contains("answering…") && linesAfter(question, in: screen).contains { $0.contains { $0.isLetter } }
+        }
+        try t.press("C-c")
+        let stopped = try t.waitFor(text: "stopped (the partial answer is kept)")
+        #expect(StatsReader.values("state", in: stopped) == ["idle"])  // "idle (stopped)"
+        #expect(stopped.contains("idle (stopped)"))
+        let partial = linesAfter(question, in: stopped)
+        #expect(partial.count >= 2 && partial[0].contains { $0.isLetter }, "the partial answer is gone:\n\(stopped)")
+        #expect(!stopped.contains("[sirocco exited"))
+
+        // the session goes on after a cancelled answer
+        try ask(t, "Thanks! Reply with one word.")
+
+        // Ctrl-C when idle quits and restores the terminal (right after an answer ends, a Ctrl-C
+        // meant for the answer only warns, and a second one quits)
+        Thread.sleep(forTimeInterval: 1.2)
+        try t.press("C-c")
+        let after = try t.waitFor("exit or a warning", timeout: 20) {
+            $0.contains("[sirocco exited") || $0.contains("Ctrl-C again quits")
+        }
+        if !after.contains("[sirocco exited") { try t.press("C-c") }
+        let exited = try t.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
+        #expect(exited.contains("Conversation saved in"))
+        #expect(!exited.contains("┌─"), "the terminal was not restored:\n\(exited)")
+    }
+
+    @Test func badThemeFileIsReported() throws {
+        let dir = NSTemporaryDirectory() + "sirocco-themes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "# broken\ntext = default\nuser = purplish bold\n".write(toFile: dir + "/broken.theme", atomically: true, encoding: .utf8)
+        try "title = white on red\n".write(toFile: dir + "/fine.theme", atomically: true, encoding: .utf8)
+
+        let t = try start(["--theme", "broken"], environment: ["SIROCCO_THEMES": dir])
+        defer { t.close() }
+        let screen = try t.waitFor(text: "broken.theme:3")
+        // in the status line, and in the conversation where it stays
+        let status = screen.split(separator: "\n").dropLast().last.map(String.init) ?? ""
+        #expect(status.contains("using the default theme: ") && status.contains("broken.theme:3"), "\(screen)")
+        let conversation = StatsReader.conversation(screen).joined(separator: " ")
+        #expect(conversation.contains(dir + "/broken.theme:3: unknown colour 'purplish'"), "\(screen)")
+
+        try t.submit("/theme fine")
+        try t.waitFor(text: "theme fine")
+        try t.submit("/theme nosuch")
+        try t.waitFor(text: "theme 'nosuch' not found")
+        try t.submit("/theme light")  // the repository's themes are found too
+        try t.waitFor(text: "theme light")
+    }
+
+    @Test func resumeBringsBackTheLastConversation() throws {
+        let dataHome = NSTemporaryDirectory() + "sirocco-resume-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dataHome, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dataHome) }
+
+        let first = try start(["--max-tokens", "48"], dataHome: dataHome)
+        try first.waitFor(text: TUIEndToEndTests.ready)
+        try ask(first, "My name is Zanzibar and I like kites.")
+        try first.submit("/quit")
+        try first.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
+        first.close()
+        let saved = try FileManager.default.contentsOfDirectory(atPath: dataHome + "/sirocco/conversations")
+        #expect(saved.count == 1 && saved[0].hasSuffix("-1.json"), "\(saved)")
+
+        let second = try start(["--resume", "--max-tokens", "48"], dataHome: dataHome)
+        defer { second.close() }
+        let screen = try second.waitFor(text: "› My name is Zanzibar and I like kites.")
+        #expect(screen.contains("resumed"))
+        // the model remembers it: the conversation goes on in the same file
+        try ask(second, "What do I like?")
+        try second.submit("/quit")
+        try second.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
+        let after = try FileManager.default.contentsOfDirectory(atPath: dataHome + "/sirocco/conversations")
+        #expect(after == saved)
+        let data = try Data(contentsOf: URL(fileURLWithPath: dataHome + "/sirocco/conversations/" + saved[0]))
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let messages = object?["messages"] as? [[String: Any]] ?? []
+        #expect(messages.count == 4, "\(messages)")
+    }
+
+    @Test(arguments: [
+        (["chat", "--model", "/nonexistent/model.gguf"], "/nonexistent/model.gguf: No such file"),
+        (["--model", "/nonexistent/model.gguf"], "No such file"),  // chat is the default subcommand
+        (["chat", "--template", "nonsense"], "unknown chat template 'nonsense'"),
+        (["chat", "--temp=-1"], "temperature"),
+    ])
+    func startupErrorsAreOneLineBeforeCurses(arguments: [String], message: String) throws {
+        let r = try shell([try siroccoBinary()] + arguments)
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(message), "stderr: \(r.stderr)")
+        #expect(r.stdout.isEmpty, "curses must not have started: \(r.stdout.debugDescription)")
+    }
+
+    @Test func missingDefaultModelSaysHowToGetIt() throws {
+        let r = try shell([try siroccoBinary(), "chat"], environment: ["SIROCCO_MODELS": "/nonexistent-dir", "SIROCCO_MODEL": ""])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("scripts/setup-models.sh") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+}
