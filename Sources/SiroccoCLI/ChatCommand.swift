@@ -28,18 +28,7 @@ struct ChatCommand: ParsableCommand {
     var system: String?
     @Option(help: "Chat template: model (the model's own), chatml, llama2, llama3, mistral-v1, mistral-v3, mistral-v7, gemma, phi3, zephyr.")
     var template: String?
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temp: Float = 0.8
-    @Option(help: "Top-k (0 = off).")
-    var topK = 40
-    @Option(help: "Top-p (1 = off).")
-    var topP: Float = 0.95
-    @Option(help: "Min-p (0 = off).")
-    var minP: Float = 0.05
-    @Option(help: "Repeat penalty (1 = off).")
-    var repeatPenalty: Float = 1.0
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0xC0FFEE
+    @OptionGroup var sampling: SamplingOptions
     @Option(name: .shortAndLong, help: "Worker threads per model (default: cores / models, at least 1).")
     var threads: Int?
     @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
@@ -49,13 +38,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var settings = SamplerSettings()
-            settings.temperature = temp
-            settings.topK = topK
-            settings.topP = topP
-            settings.minP = minP
-            settings.repeatPenalty = repeatPenalty
-            settings.seed = seed
+            let settings = try sampling.settings()
             let defaults = try ModelOptions.parse([])
             let options = ChatOptions(
                 modelPaths: model, defaultModelPath: defaults.resolvedPath,

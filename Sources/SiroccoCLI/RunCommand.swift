@@ -18,26 +18,7 @@ struct RunCommand: ParsableCommand {
     var raw = false
     @Option(name: [.customShort("n"), .long], help: "Maximum tokens to generate (1...100000).")
     var maxTokens = 256
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temp: Float = 0.8
-    @Option(help: "Top-k (0 = off).")
-    var topK = 40
-    @Option(help: "Top-p (1 = off).")
-    var topP: Float = 0.95
-    @Option(help: "Min-p (0 = off).")
-    var minP: Float = 0.05
-    @Option(help: "Typical-p (1 = off).")
-    var typicalP: Float = 1
-    @Option(help: "Repetition penalty over the last --repeat-last-n tokens (1 = off).")
-    var repeatPenalty: Float = 1
-    @Option(help: "Tokens the penalties look back over (0 = off, -1 = all).")
-    var repeatLastN = 64
-    @Option(help: "Frequency penalty (0 = off).")
-    var frequencyPenalty: Float = 0
-    @Option(help: "Presence penalty (0 = off).")
-    var presencePenalty: Float = 0
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0xC0FFEE
+    @OptionGroup var sampling: SamplingOptions
     @Option(name: .shortAndLong, help: "Worker threads (default: number of cores).")
     var threads: Int = defaultThreadCount()
     @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
@@ -54,18 +35,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var settings = SamplerSettings()
-            settings.temperature = temp
-            settings.topK = topK
-            settings.topP = topP
-            settings.minP = minP
-            settings.typicalP = typicalP
-            settings.repeatPenalty = repeatPenalty
-            settings.penaltyLastN = repeatLastN
-            settings.frequencyPenalty = frequencyPenalty
-            settings.presencePenalty = presencePenalty
-            settings.seed = seed
-            do { try settings.validate() } catch { throw CLIError("\(error)") }
+            let settings = try sampling.settings()
 
             let model = try modelOptions.load()
             let tokens: [TokenID]
