@@ -13,6 +13,8 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "avx2_math.h"
+
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 #define SK_SFX _avx2
@@ -34,13 +36,6 @@ SK_INLINE __m256 h8(const void *p) {
     uint16_t h;
     memcpy(&h, p, 2);
     return _mm256_cvtph_ps(_mm_set1_epi16((short)h));
-}
-
-SK_INLINE float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 SK_INLINE int hsum_i32_8(__m256i v) {

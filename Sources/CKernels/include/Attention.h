@@ -1,8 +1,13 @@
-// Attention kernels: one query row against cached keys and values (F16), computed the way ggml's
-// CPU flash attention does (query rounded to F16, single-pass online softmax, value accumulator in
-// F16) so results track llama.cpp's default path. Keys may come in several segments (a rolling
-// buffer wraps around; a prompt chunk sits outside the cache): begin, add each segment, end.
-// AVX2/F16C path chosen at run time.
+// Attention kernels over an F16 KV cache, computed the two ways ggml's CPU flash attention does so
+// results track llama.cpp's default path:
+// - one query row (generation, and batches shorter than SK_ATTENTION_TILE): query rounded to F16,
+//   single-pass online softmax, value accumulator in F16. The heads of a GQA group go through the
+//   cached keys and values together (each row is read once per group), and a long context can be
+//   split into chunks whose partial results are merged afterwards (ggml's split-KV decode).
+// - a tile of up to SK_ATTENTION_TILE query rows of one head (prompt batches): F32 throughout,
+//   scores for 64 keys at a time as a small matrix product, block-wise softmax.
+// Keys may come in several segments (a rolling buffer wraps around; a prompt chunk sits outside the
+// cache). AVX2/F16C paths are chosen at run time; the scalar paths compute the same way.
 #ifndef SIROCCO_ATTENTION_H
 #define SIROCCO_ATTENTION_H
 
@@ -13,26 +18,39 @@
 extern "C" {
 #endif
 
-/// Running state of one query's online softmax.
+/// `n` consecutive cached positions starting at `pos`: key and value rows of `hd` F16 values each,
+/// `hd` apart.
 typedef struct {
-    float max;
-    float sum;
-} sk_attention_state;
+    const uint16_t *k;
+    const uint16_t *v;
+    int64_t pos;
+    int64_t n;
+} sk_kv_segment;
 
-/// Uint16 values of scratch that one query needs (head size `hd` ≤ 512).
-#define SK_ATTENTION_SCRATCH(hd) (3 * (hd))
+/// Query rows per tile of the tiled (prompt) path, and the batch size from which ggml uses it.
+#define SK_ATTENTION_TILE 64
 
-/// Starts a query: keeps q (rounded to F16) and a zeroed F16 accumulator in `scratch`.
-void sk_attention_begin(const float *q, int64_t hd, uint16_t *scratch, sk_attention_state *state);
-/// Adds `n` keys and values (rows of `hd` F16 values, `hd` apart) with scores scale · q·k.
-void sk_attention_segment(const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd, float scale,
-                          uint16_t *scratch, sk_attention_state *state);
-/// Writes softmax-weighted sum of the values to out[0..<hd] (zeros if no key was added).
-void sk_attention_end(float *out, int64_t hd, const uint16_t *scratch, const sk_attention_state *state);
+/// Floats of per-thread scratch either kernel needs for head size `hd`.
+int64_t sk_attention_scratch_floats(int64_t hd);
 
-/// One segment in one call: out = softmax_t(scale · q·k_t) · v_t over t in [0, n).
-void sk_attention_f16(const float *q, const uint16_t *k, const uint16_t *v, int64_t n, int64_t hd,
-                      float scale, float *out, uint16_t *scratch);
+/// One query row of `g` heads that share a KV head (`q`: g rows of hd floats, hd apart) against
+/// the positions in [lo, hi) of the segments (given in position order; the caller applies causality
+/// and the window through lo and hi). Writes head j's partial result to
+/// partials + j * partial_stride: [max score, sum of weights, accumulator[hd]] (2 + hd floats).
+void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale,
+                              const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
+                              float *partials, int64_t partial_stride, float *scratch);
+
+/// Merges `n` partial results of one head (stride floats apart) into out[0..<hd]: the softmax-
+/// weighted sum of the values over all of their positions (zeros if none had any).
+void sk_attention_merge(const float *partials, int64_t n, int64_t stride, int64_t hd, float *out);
+
+/// `rows` (≤ SK_ATTENTION_TILE) query rows of one head at positions qpos0, qpos0 + 1, … (rows
+/// `q_stride` floats apart) against the segments: a key at position kp is seen by the query at qp
+/// when kp ≤ qp and, if window > 0, kp > qp − window. Writes the rows `out_stride` apart.
+void sk_attention_tiled(const float *q, int64_t q_stride, int64_t rows, int64_t qpos0, int64_t hd,
+                        float scale, int64_t window, const sk_kv_segment *segs, int64_t nsegs,
+                        float *out, int64_t out_stride, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,11 @@ final class ForwardScratch {
     let attn: UnsafeMutablePointer<Float>     // [batch, nHeads*headDim] attention output
     let hb: UnsafeMutablePointer<Float>       // [batch, ffnDim] gate
     let hb2: UnsafeMutablePointer<Float>      // [batch, ffnDim] up
-    let attentionWork: UnsafeMutablePointer<Float>  // [threads, 2*headDim] per-thread attention scratch
+    let attentionWork: UnsafeMutablePointer<Float>  // [threads, attentionWorkFloats] per-thread attention scratch
+    let attentionWorkFloats: Int
+    let attentionPartials: UnsafeMutablePointer<Float>  // [heads, threads, 2 + headDim] split-KV partial results
+    let segments: UnsafeMutablePointer<sk_kv_segment>   // [threads, 4] key/value pieces of one attention call
+    let threads: Int
     let ropeCos: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] global layers
     let ropeSin: UnsafeMutablePointer<Float>
     let ropeCosLocal: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] windowed layers with their own base
@@ -53,7 +57,10 @@ final class ForwardScratch {
         attn = buffer(maxBatch * c.qDim)
         hb = buffer(maxBatch * c.feedForwardLength)
         hb2 = buffer(maxBatch * c.feedForwardLength)
-        attentionWork = buffer(threads * 2 * c.headDim)
+        self.threads = threads
+        attentionWorkFloats = Int(sk_attention_scratch_floats(Int64(c.headDim)))
+        attentionWork = buffer(threads * attentionWorkFloats)
+        attentionPartials = buffer(max(c.headCount, c.groupSize) * threads * (2 + c.headDim))
         ropeCos = buffer(maxBatch * c.ropeDimensions / 2)
         ropeSin = buffer(maxBatch * c.ropeDimensions / 2)
         ropeCosLocal = buffer(maxBatch * c.ropeDimensions / 2)
@@ -63,11 +70,12 @@ final class ForwardScratch {
         expertOut = buffer(maxBatch * c.embeddingLength)
         expertSum = buffer(c.isMixtureOfExperts ? maxBatch * c.embeddingLength : 1)
         expertWeights = buffer(maxBatch * experts)
-        floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, ropeCos, ropeSin, ropeCosLocal, ropeSinLocal, routerLogits, expertIn, expertOut, expertSum, expertWeights]
+        floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, attentionPartials, ropeCos, ropeSin, ropeCosLocal, ropeSinLocal, routerLogits, expertIn, expertOut, expertSum, expertWeights]
         chunkK = .allocate(capacity: maxBatch * c.kvDim)
         chunkV = .allocate(capacity: maxBatch * c.kvDim)
         expertTokens = .allocate(capacity: maxBatch * experts)
         expertCounts = .allocate(capacity: experts)
+        segments = .allocate(capacity: threads * 4)
     }
 
     deinit {
@@ -76,6 +84,7 @@ final class ForwardScratch {
         chunkV.deallocate()
         expertTokens.deallocate()
         expertCounts.deallocate()
+        segments.deallocate()
     }
 }
 
@@ -140,12 +149,14 @@ final class LlamaModel {
             applyRope(s.k, heads: c.kvHeadCount, rows: n, cos: ropeCos, sin: ropeSin)
 
             // GQA attention over the cache (query head h reads kv head h / groupSize)
-            if cache.isWindowed(l) {
-                windowedAttention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
+            let windowed = cache.isWindowed(l)
+            if windowed {
+                stageKeysAndValues(rows: n, scratch: s)
             } else {
                 storeKeysAndValues(layer: l, rows: n, start: start, cache: cache, scratch: s)
-                fullAttention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
             }
+            attention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
+            if windowed { keepWindow(layer: l, rows: n, start: start, cache: cache, scratch: s) }
 
             // output projection (post-norm for Gemma) and residual
             mm.multiply(w.wo, s.attn, rows: n, into: s.xb, outStride: dim)
@@ -265,41 +276,11 @@ final class LlamaModel {
         }
     }
 
-    /// Causal attention over every cached position, for each (token, query head) round-robin over
-    /// the threads; computed as ggml's CPU flash attention (see CKernels/Attention.h).
-    private func fullAttention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
-                               scratch s: ForwardScratch, pool: ThreadPool) {
+    /// This batch's keys and values in F16 outside the cache, [kvHead][row][hd] (windowed layers:
+    /// the rolling buffer is only updated after every token of the batch has attended).
+    private func stageKeysAndValues(rows n: Int, scratch s: ForwardScratch) {
         let c = config
         let hd = c.headDim
-        let scale = c.attentionScale
-        let items = n * c.headCount
-        pool.run { thread, total in
-            let work = UnsafeMutableRawPointer(s.attentionWork + thread * 2 * hd).assumingMemoryBound(to: UInt16.self)
-            var state = sk_attention_state()
-            var item = thread
-            while item < items {
-                let i = item / c.headCount
-                let h = item % c.headCount
-                let o = cache.offset(layer: l, head: h / c.groupSize, cell: 0)
-                sk_attention_begin(s.q + i * c.qDim + h * hd, Int64(hd), work, &state)
-                sk_attention_segment(cache.keys + o, cache.values + o, Int64(start + i + 1), Int64(hd), scale, work, &state)
-                sk_attention_end(s.attn + i * c.qDim + h * hd, Int64(hd), work, &state)
-                item += total
-            }
-        }
-    }
-
-    /// Sliding-window attention: token at position p sees positions p-W+1 ... p. Older positions come
-    /// from the rolling buffer (up to two contiguous pieces where it wraps), this batch's from the
-    /// chunk scratch; the batch is written into the buffer only after every token has attended, so
-    /// the buffer needs no more than W cells whatever the batch size.
-    private func windowedAttention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
-                                   scratch s: ForwardScratch, pool: ThreadPool) {
-        let c = config
-        let hd = c.headDim
-        let window = cache.cellsPerLayer[l]
-        let scale = c.attentionScale
-        // this batch's keys and values in F16, [kvHead][row][hd]
         for i in 0..<n {
             for h in 0..<c.kvHeadCount {
                 let o = (h * n + i) * hd
@@ -307,45 +288,137 @@ final class LlamaModel {
                 sk_f32_to_f16(s.v + i * c.kvDim + h * hd, s.chunkV + o, Int64(hd))
             }
         }
-        let items = n * c.headCount
-        pool.run { thread, total in
-            let work = UnsafeMutableRawPointer(s.attentionWork + thread * 2 * hd).assumingMemoryBound(to: UInt16.self)
-            var state = sk_attention_state()
-            var item = thread
-            while item < items {
-                let i = item / c.headCount
-                let h = item % c.headCount
-                let kvh = h / c.groupSize
-                let p = start + i
-                let first = max(0, p - window + 1)
-                sk_attention_begin(s.q + i * c.qDim + h * hd, Int64(hd), work, &state)
-                // cached positions first..<start, in position order
-                if first < start {
-                    let base = cache.offset(layer: l, head: kvh, cell: 0)
-                    var pos = first
-                    while pos < start {
-                        let cell = pos % window
-                        let run = min(start - pos, window - cell)
-                        sk_attention_segment(cache.keys + base + cell * hd, cache.values + base + cell * hd,
-                                             Int64(run), Int64(hd), scale, work, &state)
-                        pos += run
-                    }
-                }
-                // this batch's positions max(first, start)...p
-                let from = max(first, start) - start
-                let o = (kvh * n + from) * hd
-                sk_attention_segment(s.chunkK + o, s.chunkV + o, Int64(i - from + 1), Int64(hd), scale, work, &state)
-                sk_attention_end(s.attn + i * c.qDim + h * hd, Int64(hd), work, &state)
-                item += total
-            }
-        }
-        // keep the last W positions of the batch in the buffer
+    }
+
+    /// Keeps the last W positions of a staged batch in the rolling buffer.
+    private func keepWindow(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
+        let c = config
+        let hd = c.headDim
+        let window = cache.cellsPerLayer[l]
         for i in max(0, n - window)..<n {
             let cell = (start + i) % window
             for h in 0..<c.kvHeadCount {
                 let dst = cache.offset(layer: l, head: h, cell: cell)
                 (cache.keys + dst).update(from: s.chunkK + (h * n + i) * hd, count: hd)
                 (cache.values + dst).update(from: s.chunkV + (h * n + i) * hd, count: hd)
+            }
+        }
+    }
+
+    /// The key/value pieces of KV head `kvh` holding positions [from, to), in position order (at
+    /// most 3): a full layer's cache; or a windowed layer's rolling buffer (wrapping: two pieces)
+    /// for positions before the batch and the staged batch for the rest.
+    private func kvSegments(layer l: Int, kvHead kvh: Int, from: Int, to: Int, rows n: Int, start: Int,
+                            cache: KVCache, scratch s: ForwardScratch, into out: UnsafeMutablePointer<sk_kv_segment>) -> Int {
+        let hd = config.headDim
+        let base = cache.offset(layer: l, head: kvh, cell: 0)
+        guard cache.isWindowed(l) else {
+            out[0] = sk_kv_segment(k: cache.keys + base + from * hd, v: cache.values + base + from * hd,
+                                   pos: Int64(from), n: Int64(to - from))
+            return 1
+        }
+        let window = cache.cellsPerLayer[l]
+        var count = 0
+        var pos = from
+        while pos < min(to, start) {
+            let cell = pos % window
+            let run = min(min(to, start) - pos, window - cell)
+            out[count] = sk_kv_segment(k: cache.keys + base + cell * hd, v: cache.values + base + cell * hd,
+                                       pos: Int64(pos), n: Int64(run))
+            count += 1
+            pos += run
+        }
+        if to > start {
+            let first = max(from, start)
+            let o = (kvh * n + first - start) * hd
+            out[count] = sk_kv_segment(k: s.chunkK + o, v: s.chunkV + o, pos: Int64(first), n: Int64(to - first))
+            count += 1
+        }
+        return count
+    }
+
+    /// Causal (and, for windowed layers, sliding-window) attention for the batch, computed the way
+    /// ggml's CPU flash attention does (see CKernels/Attention.h): batches of SK_ATTENTION_TILE rows
+    /// or more in tiles of rows per head; shorter batches row by row, a GQA group at a time; one
+    /// token over 512 or more positions split into one chunk of positions per thread.
+    private func attention(layer l: Int, rows n: Int, start: Int, cache: KVCache,
+                           scratch s: ForwardScratch, pool: ThreadPool) {
+        let c = config
+        let hd = c.headDim
+        let scale = c.attentionScale
+        let window = cache.isWindowed(l) ? cache.cellsPerLayer[l] : 0
+        let stride = 2 + hd
+        func oldest(_ p: Int) -> Int { window > 0 ? max(0, p - window + 1) : 0 }
+        let tile = Int(SK_ATTENTION_TILE)
+
+        if n >= tile {
+            let tiles = (n + tile - 1) / tile
+            let items = tiles * c.headCount
+            pool.run { thread, total in
+                let work = s.attentionWork + thread * s.attentionWorkFloats
+                let segs = s.segments + thread * 4
+                var item = thread
+                while item < items {
+                    let h = item % c.headCount
+                    let r0 = (item / c.headCount) * tile
+                    let rows = min(tile, n - r0)
+                    let nsegs = kvSegments(layer: l, kvHead: h / c.groupSize, from: oldest(start + r0),
+                                           to: start + r0 + rows, rows: n, start: start, cache: cache, scratch: s, into: segs)
+                    sk_attention_tiled(s.q + r0 * c.qDim + h * hd, Int64(c.qDim), Int64(rows), Int64(start + r0), Int64(hd),
+                                       scale, Int64(window), segs, Int64(nsegs), s.attn + r0 * c.qDim + h * hd, Int64(c.qDim), work)
+                    item += total
+                }
+            }
+            return
+        }
+
+        let p = start + n - 1
+        if n == 1 && p + 1 - oldest(p) >= 512 && s.threads > 1 {
+            // split-KV: each thread takes a chunk of positions for every head; merged below
+            let lo = oldest(p)
+            let chunk = (p + 1 - lo + s.threads - 1) / s.threads
+            pool.run { thread, total in
+                let work = s.attentionWork + thread * s.attentionWorkFloats
+                let segs = s.segments + thread * 4
+                let a = lo + thread * chunk, b = min(p + 1, a + chunk)
+                for kvh in 0..<c.kvHeadCount {
+                    let h0 = kvh * c.groupSize
+                    let nsegs = kvSegments(layer: l, kvHead: kvh, from: lo, to: p + 1, rows: n, start: start,
+                                           cache: cache, scratch: s, into: segs)
+                    sk_attention_partial_f16(s.q + h0 * hd, Int64(c.groupSize), Int64(hd), scale, segs, Int64(nsegs),
+                                             Int64(a), Int64(max(a, b)), s.attentionPartials + (h0 * total + thread) * stride,
+                                             Int64(total * stride), work)
+                }
+            }
+            for h in 0..<c.headCount {
+                sk_attention_merge(s.attentionPartials + h * s.threads * stride, Int64(s.threads), Int64(stride), Int64(hd),
+                                   s.attn + h * hd)
+            }
+            return
+        }
+
+        // a GQA group per work item (each key read once per group), or single heads when there would
+        // be too few items to keep the threads busy
+        let headsPerItem = n * c.kvHeadCount >= 2 * s.threads ? c.groupSize : 1
+        let itemsPerRow = c.headCount / headsPerItem
+        let items = n * itemsPerRow
+        pool.run { thread, total in
+            let work = s.attentionWork + thread * s.attentionWorkFloats
+            let segs = s.segments + thread * 4
+            let partials = s.attentionPartials + thread * c.groupSize * stride
+            var item = thread
+            while item < items {
+                let i = item / itemsPerRow
+                let h0 = (item % itemsPerRow) * headsPerItem
+                let pos = start + i
+                let nsegs = kvSegments(layer: l, kvHead: h0 / c.groupSize, from: oldest(pos), to: pos + 1, rows: n,
+                                       start: start, cache: cache, scratch: s, into: segs)
+                sk_attention_partial_f16(s.q + i * c.qDim + h0 * hd, Int64(headsPerItem), Int64(hd), scale, segs, Int64(nsegs),
+                                         Int64(oldest(pos)), Int64(pos + 1), partials, Int64(stride), work)
+                for j in 0..<headsPerItem {
+                    sk_attention_merge(partials + j * stride, 1, Int64(stride), Int64(hd), s.attn + i * c.qDim + (h0 + j) * hd)
+                }
+                item += total
             }
         }
     }
