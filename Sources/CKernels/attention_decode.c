@@ -5,8 +5,9 @@
 //
 // The AVX2 path handles the heads of a GQA group together and positions in blocks: scores for a
 // block, then the running maxima and exponentials (vectorized), then the accumulator updates with
-// the accumulator held in registers. Each head's result is computed with the same operations in
-// the same order as one head alone.
+// the accumulator held in registers (16-lane AVX-512 vectors where the CPU has them: the F16 round
+// trips bound this loop). Each head's result is computed with the same operations in the same order
+// as one head alone.
 #include "kernels_internal.h"
 
 #include <math.h>
@@ -195,8 +196,67 @@ SK_INLINE int block_softmax(const float *sc, float *rs, float *ws, int64_t nb, f
     return 1;
 }
 
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma,f16c"))), apply_to = function)
+
+SK_INLINE __m512 round_h16(__m512 x) { return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)); }
+
+// block_values with 16-lane vectors: NH ≤ 3 heads × 64 columns, the same operations lane by lane.
+SK_INLINE void block_values16(int nh, float *acc, int64_t acc_stride, const float *v, int64_t nb, int64_t hd,
+                              const float *rescale, const float *weight, const int *rescaled) {
+    __m512 a[3][4];
+    for (int j = 0; j < nh; j++)
+        for (int c = 0; c < 4; c++) a[j][c] = _mm512_loadu_ps(acc + j * acc_stride + 16 * c);
+    for (int64_t b = 0; b < nb; b++) {
+        const float *vb = v + b * hd;
+        for (int j = 0; j < nh; j++) {
+            if (rescaled[j] && rescale[j * BLOCK + b] != 1.0f) {
+                const __m512 f = _mm512_set1_ps(rescale[j * BLOCK + b]);
+                for (int c = 0; c < 4; c++) a[j][c] = round_h16(_mm512_mul_ps(a[j][c], f));
+            }
+        }
+        for (int j = 0; j < nh; j++) {
+            const __m512 w = _mm512_set1_ps(weight[j * BLOCK + b]);
+            for (int c = 0; c < 4; c++) a[j][c] = round_h16(_mm512_fmadd_ps(_mm512_loadu_ps(vb + 16 * c), w, a[j][c]));
+        }
+    }
+    for (int j = 0; j < nh; j++)
+        for (int c = 0; c < 4; c++) _mm512_storeu_ps(acc + j * acc_stride + 16 * c, a[j][c]);
+}
+
+// Columns [0, 64·k) of the value updates; returns 64·k.
+static int64_t values_avx512(int nh, float *acc, int64_t acc_stride, const float *v, int64_t nb, int64_t hd,
+                             const float *rescale, const float *weight, const int *rescaled) {
+    int64_t d = 0;
+    for (; d + 64 <= hd; d += 64) {
+        switch (nh) {
+        case 1: block_values16(1, acc + d, acc_stride, v + d, nb, hd, rescale, weight, rescaled); break;
+        case 2: block_values16(2, acc + d, acc_stride, v + d, nb, hd, rescale, weight, rescaled); break;
+        default: block_values16(3, acc + d, acc_stride, v + d, nb, hd, rescale, weight, rescaled); break;
+        }
+    }
+    return d;
+}
+
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+// AVX-512 halves the F16 round trips of the value updates (the limit of this loop): used when the
+// CPU has it, for the columns in multiples of 64.
+static int has_avx512(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return known;
+}
+
 static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
                          int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
+    const int wide = has_avx512();
     float *qf = query_rows(scratch);
     float *scores = scores_of(scratch, hd);
     float *rescale = rescales_of(scratch, hd);
@@ -240,7 +300,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 for (int j = 0; j < nq; j += 3) {
                     float *acc = partials + (j0 + j) * pstride + 2;
                     const float *rs = rescale + j * BLOCK, *ws = weight + j * BLOCK;
-                    int64_t d = 0;
+                    int64_t d = wide ? values_avx512(nq - j < 3 ? nq - j : 3, acc, pstride, vf, nb, hd, rs, ws, rescaled + j) : 0;
                     for (; d + 32 <= hd; d += 32) {
                         switch (nq - j) {  // constant head counts keep the accumulators in registers
                         case 1: block_values(1, acc + d, pstride, vf + d, nb, hd, rs, ws, rescaled + j); break;

@@ -17,7 +17,10 @@ struct BenchCommand: ParsableCommand {
     var genTokens = 128
     @Option(name: .shortAndLong, help: "Repetitions (the median is reported).")
     var repeats = 5
-    @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb.")
+    @Option(parsing: .upToNextOption,
+            help: "Context depths (e.g. 100 2000): generation speed after each many tokens of context, measured alternately in every repeat, with the ratio of the last to the first.")
+    var depths: [Int] = []
+    @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb (and depth_gen_tps).")
     var json = false
 
     func validate() throws {
@@ -26,11 +29,15 @@ struct BenchCommand: ParsableCommand {
         }
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be between 1 and 100") }
         guard (1...512).contains(threads) else { throw ValidationError("--threads must be between 1 and 512") }
+        guard depths.allSatisfy({ (1...65536).contains($0 + genTokens) && $0 >= 1 }) else {
+            throw ValidationError("--depths must be ≥ 1 with depth + -n ≤ 65536")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let model = try modelOptions.load()
+            if !depths.isEmpty { return try runDepths(model) }
             let context = InferenceContext(model: model, contextLength: promptTokens + genTokens + 1,
                                            batchSize: 512, threads: threads)
             // deterministic pseudo-random prompt tokens (as llama-bench uses random tokens)
@@ -68,6 +75,45 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "generation:  %.1f tokens/s  (tg%d, median of %d)", tg, genTokens, repeats))
                 print(String(format: "peak RSS:    %.1f MB", rss))
             }
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Generation speed after each depth of context, the depths alternating inside every repeat so
+    /// a noisy machine affects them alike.
+    func runDepths(_ model: Model) throws {
+        let context = InferenceContext(model: model, contextLength: depths.max()! + genTokens + 1,
+                                       batchSize: 512, threads: threads)
+        let vocab = model.config.vocabularySize
+        let clock = ContinuousClock()
+        var rates = [[Double]](repeating: [], count: depths.count)
+        for _ in 0..<repeats {
+            for (i, depth) in depths.enumerated() {
+                context.reset()
+                var logits = try context.evaluate((0..<depth).map { TokenID(($0 * 7919 + 13) % vocab) })
+                let t0 = clock.now
+                for _ in 0..<genTokens {
+                    let next = SamplerChain.argmax(logits)
+                    logits = []
+                    logits = try context.evaluate([next])
+                }
+                rates[i].append(Double(genTokens) / (clock.now - t0).seconds)
+            }
+        }
+        let medians = rates.map(median)
+        let ratio = medians.last! / medians.first!
+        if json {
+            let pairs = zip(depths, medians).map { String(format: "\"%d\": %.2f", $0, $1) }.joined(separator: ", ")
+            print(String(format: "{\"depth_gen_tps\": {%@}, \"ratio_last_first\": %.3f, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d}",
+                         pairs, ratio, threads, genTokens, repeats))
+        } else {
+            print("model:       \(model.file.path)")
+            print("threads:     \(threads)")
+            for (depth, tps) in zip(depths, medians) {
+                print(String(format: "depth %6d: %.1f tokens/s  (tg%d, median of %d)", depth, tps, genTokens, repeats))
+            }
+            print(String(format: "ratio:       %.3f (depth %d / depth %d)", ratio, depths.last!, depths.first!))
         }
     }
 }
