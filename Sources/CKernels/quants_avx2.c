@@ -536,8 +536,10 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
 }
 
 // ---------------------------------------------------------------------------------------------
-// Float weights against F32 activations: 4 accumulators of 8 lanes per (row, token), 32 values per
-// step, then 8 at a time, then a scalar tail.
+// Float weights against F32 activations: 2 accumulators of 8 lanes per (row, token), 16 values per
+// step, then 8 at a time, then a scalar tail. Two (not four) accumulators leave registers for 2×3
+// tiles in prompt batches (12 accumulators, each weight chunk converted once for three tokens);
+// a single row still has two independent chains, enough to keep up with memory.
 
 enum { KF32, KF16, KBF16 };
 
@@ -563,15 +565,15 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
                         const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const void *wp[MAXR];
     const float *ap[MAXC];
-    __m256 acc[MAXR][MAXC][4];
+    __m256 acc[MAXR][MAXC][2];
     UNROLL for (int r = 0; r < NR; r++) wp[r] = (const uint8_t *)w + (size_t)r * ws;
     UNROLL for (int c = 0; c < NC; c++) ap[c] = (const float *)((const uint8_t *)a + (size_t)c * as);
     UNROLL for (int r = 0; r < NR; r++)
         UNROLL for (int c = 0; c < NC; c++)
-            UNROLL for (int u = 0; u < 4; u++) acc[r][c][u] = _mm256_setzero_ps();
+            UNROLL for (int u = 0; u < 2; u++) acc[r][c][u] = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        UNROLL for (int u = 0; u < 4; u++) {
+    for (; i + 16 <= n; i += 16) {
+        UNROLL for (int u = 0; u < 2; u++) {
             __m256 wv[MAXR];
             UNROLL for (int r = 0; r < NR; r++) wv[r] = load_w8(kind, wp[r], i + 8 * u);
             UNROLL for (int c = 0; c < NC; c++) {
@@ -590,7 +592,7 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
     }
     UNROLL for (int c = 0; c < NC; c++) {
         UNROLL for (int r = 0; r < NR; r++) {
-            float s = hsum8(_mm256_add_ps(_mm256_add_ps(acc[r][c][0], acc[r][c][1]), _mm256_add_ps(acc[r][c][2], acc[r][c][3])));
+            float s = hsum8(_mm256_add_ps(acc[r][c][0], acc[r][c][1]));
             for (int64_t k = i; k < n; k++) s = fmaf(load_w1(kind, wp[r], k), ap[c][k], s);
             out[(int64_t)c * os + r] = s;
         }
@@ -679,9 +681,9 @@ void sk_fill_avx2_table(sk_table *t) {
     SK_SET_SHAPES(SKW_Q4_K, mm_q4_K, 1, 4);
     SK_SET_SHAPES(SKW_Q5_K, mm_q5_K, 1, 4);
     SK_SET_SHAPES(SKW_Q6_K, mm_q6_K, 1, 4);
-    SK_SET_SHAPES(SKW_F32, mm_f32, 1, 2);
-    SK_SET_SHAPES(SKW_F16, mm_f16, 2, 1);
-    SK_SET_SHAPES(SKW_BF16, mm_bf16, 2, 1);
+    SK_SET_SHAPES(SKW_F32, mm_f32, 2, 3);
+    SK_SET_SHAPES(SKW_F16, mm_f16, 2, 3);
+    SK_SET_SHAPES(SKW_BF16, mm_bf16, 2, 3);
     sk_fill_float_ops_avx2(t);
 }
 
