@@ -22,7 +22,11 @@ static void build_tables(void) {
     sk_fill_scalar_table(&g_scalar_table);
     g_cpu_ok = cpu_has_avx2_fma_f16c();
 #if defined(__x86_64__) || defined(__i386__)
-    if (g_cpu_ok) sk_fill_avx2_table(&g_avx2_table);
+    if (g_cpu_ok) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
+        else sk_fill_avx2_table(&g_avx2_table);
+    }
 #endif
 }
 

@@ -218,6 +218,8 @@ typedef struct {
 
 void sk_fill_scalar_table(sk_table *t);
 void sk_fill_avx2_table(sk_table *t);
+/// The AVX2 table compiled with AVX-VNNI (one vpdpbusd per 32 int8 products; same results).
+void sk_fill_vnni_table(sk_table *t);
 void sk_fill_float_ops_scalar(sk_table *t);
 void sk_fill_float_ops_avx2(sk_table *t);
 

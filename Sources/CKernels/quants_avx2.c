@@ -15,7 +15,13 @@
 
 #include "avx2_math.h"
 
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+// quants_vnni.c compiles this file again for CPUs with AVX-VNNI (see there)
+#ifndef SK_QUANT_TARGET
+#define SK_QUANT_TARGET "avx2,fma,f16c"
+#define SK_QUANT_FILL sk_fill_avx2_table
+#endif
+
+#pragma clang attribute push(__attribute__((target(SK_QUANT_TARGET))), apply_to = function)
 
 #define SK_SFX _avx2
 #define SK_H2F(h) _cvtsh_ss(h)
@@ -71,12 +77,20 @@ SK_INLINE __m256i bits_to_bytes32(const uint8_t *p) {
 SK_INLINE __m256i dot_i8(__m256i x, __m256i y) {
     const __m256i ax = _mm256_sign_epi8(x, x);
     const __m256i sy = _mm256_sign_epi8(y, x);
+#ifdef SK_QUANT_VNNI
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ax, sy);
+#else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+#endif
 }
 
 // unsigned (<= 63) x int8
 SK_INLINE __m256i dot_u8(__m256i u, __m256i y) {
+#ifdef SK_QUANT_VNNI
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, y);
+#else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
+#endif
 }
 
 // C's roundf (nearest, ties away from zero) on 8 floats, exactly: t = trunc(x), then add
@@ -664,7 +678,7 @@ SK_MM_SHAPES(mm_bf16, C_BF16)
         t->w[slot].mc = MC;                                                                                    \
     } while (0)
 
-void sk_fill_avx2_table(sk_table *t) {
+void SK_QUANT_FILL(sk_table *t) {
     memset(t, 0, sizeof(*t));
     t->is_avx2 = 1;
     fill_dequant_avx2(t);
