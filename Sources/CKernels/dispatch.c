@@ -26,6 +26,7 @@ static void build_tables(void) {
         __builtin_cpu_init();
         if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
         else sk_fill_avx2_table(&g_avx2_table);
+        if (__builtin_cpu_supports("avx512f")) sk_fill_float_mm_avx512(&g_avx2_table);
     }
 #endif
 }

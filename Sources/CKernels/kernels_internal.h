@@ -179,6 +179,20 @@ SK_INLINE int sk_weight_index(int type) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Float weight rows (F32, F16, BF16) as the float matmul kernels read them
+
+enum { KF32, KF16, KBF16 };
+
+/// Element i of a float weight row, as a float (the scalar tail of the vector kernels).
+SK_INLINE float sk_float_weight(const int kind, const void *p, int64_t i) {
+    switch (kind) {
+    case KF16: return sk_half_to_float_scalar(((const uint16_t *)p)[i]);
+    case KBF16: return sk_bf16_to_float(((const uint16_t *)p)[i]);
+    default: return ((const float *)p)[i];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Kernel signatures
 
 /// Dot products of `nr` consecutive weight rows with `nc` consecutive activation rows (both counts
@@ -220,6 +234,8 @@ void sk_fill_scalar_table(sk_table *t);
 void sk_fill_avx2_table(sk_table *t);
 /// The AVX2 table compiled with AVX-VNNI (one vpdpbusd per 32 int8 products; same results).
 void sk_fill_vnni_table(sk_table *t);
+/// Replaces the float-weight kernels of an AVX2 table with AVX-512F ones (float_mm_avx512.c).
+void sk_fill_float_mm_avx512(sk_table *t);
 void sk_fill_float_ops_scalar(sk_table *t);
 void sk_fill_float_ops_avx2(sk_table *t);
 

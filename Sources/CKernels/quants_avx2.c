@@ -555,8 +555,6 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
 // tiles in prompt batches (12 accumulators, each weight chunk converted once for three tokens);
 // a single row still has two independent chains, enough to keep up with memory.
 
-enum { KF32, KF16, KBF16 };
-
 SK_INLINE __m256 load_w8(const int kind, const void *p, int64_t i) {
     switch (kind) {
     case KF16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
@@ -564,14 +562,6 @@ SK_INLINE __m256 load_w8(const int kind, const void *p, int64_t i) {
         return _mm256_castsi256_ps(
             _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i))), 16));
     default: return _mm256_loadu_ps((const float *)p + i);
-    }
-}
-
-SK_INLINE float load_w1(const int kind, const void *p, int64_t i) {
-    switch (kind) {
-    case KF16: return _cvtsh_ss(((const uint16_t *)p)[i]);
-    case KBF16: return sk_bf16_to_float(((const uint16_t *)p)[i]);
-    default: return ((const float *)p)[i];
     }
 }
 
@@ -607,7 +597,7 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
     UNROLL for (int c = 0; c < NC; c++) {
         UNROLL for (int r = 0; r < NR; r++) {
             float s = hsum8(_mm256_add_ps(acc[r][c][0], acc[r][c][1]));
-            for (int64_t k = i; k < n; k++) s = fmaf(load_w1(kind, wp[r], k), ap[c][k], s);
+            for (int64_t k = i; k < n; k++) s = fmaf(sk_float_weight(kind, wp[r], k), ap[c][k], s);
             out[(int64_t)c * os + r] = s;
         }
     }
