@@ -24,7 +24,9 @@ static void build_tables(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (g_cpu_ok) {
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
+        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
+            sk_fill_avx512_table(&g_avx2_table);
+        else if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
         else sk_fill_avx2_table(&g_avx2_table);
         if (__builtin_cpu_supports("avx512f")) sk_fill_float_mm_avx512(&g_avx2_table);
     }

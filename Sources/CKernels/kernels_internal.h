@@ -234,6 +234,8 @@ void sk_fill_scalar_table(sk_table *t);
 void sk_fill_avx2_table(sk_table *t);
 /// The AVX2 table compiled with AVX-VNNI (one vpdpbusd per 32 int8 products; same results).
 void sk_fill_vnni_table(sk_table *t);
+/// The AVX2 table compiled with AVX-512VL/VNNI (quants_avx512.c).
+void sk_fill_avx512_table(sk_table *t);
 /// Replaces the float-weight kernels of an AVX2 table with AVX-512F ones (float_mm_avx512.c).
 void sk_fill_float_mm_avx512(sk_table *t);
 void sk_fill_float_ops_scalar(sk_table *t);

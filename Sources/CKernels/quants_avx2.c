@@ -20,6 +20,9 @@
 #define SK_QUANT_TARGET "avx2,fma,f16c"
 #define SK_QUANT_FILL sk_fill_avx2_table
 #endif
+#ifndef SK_B32_ROWS
+#define SK_B32_ROWS 1  // weight rows per tile of the 32-value block formats (2 needs 32 registers)
+#endif
 
 #pragma clang attribute push(__attribute__((target(SK_QUANT_TARGET))), apply_to = function)
 
@@ -77,7 +80,9 @@ SK_INLINE __m256i bits_to_bytes32(const uint8_t *p) {
 SK_INLINE __m256i dot_i8(__m256i x, __m256i y) {
     const __m256i ax = _mm256_sign_epi8(x, x);
     const __m256i sy = _mm256_sign_epi8(y, x);
-#ifdef SK_QUANT_VNNI
+#if defined(SK_QUANT_VNNI512)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy);
+#elif defined(SK_QUANT_VNNI)
     return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ax, sy);
 #else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
@@ -86,7 +91,9 @@ SK_INLINE __m256i dot_i8(__m256i x, __m256i y) {
 
 // unsigned (<= 63) x int8
 SK_INLINE __m256i dot_u8(__m256i u, __m256i y) {
-#ifdef SK_QUANT_VNNI
+#if defined(SK_QUANT_VNNI512)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, y);
+#elif defined(SK_QUANT_VNNI)
     return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, y);
 #else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
@@ -621,6 +628,7 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
     SK_MM_FN(name, 3, 1, call(3, 1))                                                                           \
     SK_MM_FN(name, 1, 4, call(1, 4))                                                                           \
     SK_MM_FN(name, 2, 3, call(2, 3))                                                                           \
+    SK_MM_FN(name, 2, 4, call(2, 4))                                                                           \
     static float name##_dot(int64_t n, const void *SK_RESTRICT w, const void *SK_RESTRICT a) {                  \
         float r;                                                                                                \
         name##_1x1(n, w, 0, a, 0, &r, 0);                                                                       \
@@ -664,6 +672,7 @@ SK_MM_SHAPES(mm_bf16, C_BF16)
         t->w[slot].mm[2][0] = name##_3x1;                                                                      \
         t->w[slot].mm[0][3] = name##_1x4;                                                                      \
         t->w[slot].mm[1][2] = name##_2x3;                                                                      \
+        t->w[slot].mm[1][3] = name##_2x4;                                                                      \
         t->w[slot].mr = MR;                                                                                    \
         t->w[slot].mc = MC;                                                                                    \
     } while (0)
@@ -677,11 +686,11 @@ void SK_QUANT_FILL(sk_table *t) {
     t->quant_q8_K = quant_q8_K_avx2;
     // preferred shapes for multi-token matmuls, measured with 4096-wide rows (1 row x 4 tokens
     // amortizes unpacking each weight block over 4 activation rows)
-    SK_SET_SHAPES(SKW_Q4_0, mm_q4_0, 1, 4);
-    SK_SET_SHAPES(SKW_Q4_1, mm_q4_1, 1, 4);
-    SK_SET_SHAPES(SKW_Q5_0, mm_q5_0, 1, 4);
-    SK_SET_SHAPES(SKW_Q5_1, mm_q5_1, 1, 4);
-    SK_SET_SHAPES(SKW_Q8_0, mm_q8_0, 1, 4);
+    SK_SET_SHAPES(SKW_Q4_0, mm_q4_0, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_Q4_1, mm_q4_1, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_Q5_0, mm_q5_0, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_Q5_1, mm_q5_1, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_Q8_0, mm_q8_0, SK_B32_ROWS, 4);
     SK_SET_SHAPES(SKW_Q4_K, mm_q4_K, 1, 4);
     SK_SET_SHAPES(SKW_Q5_K, mm_q5_K, 1, 4);
     SK_SET_SHAPES(SKW_Q6_K, mm_q6_K, 1, 4);
