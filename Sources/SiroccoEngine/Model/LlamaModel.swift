@@ -127,7 +127,7 @@ final class LlamaModel {
 
         for (l, w) in weights.layers.enumerated() {
             // attention rmsnorm
-            rmsnorm(s.xb, s.x, w.attnNorm, rows: n)
+            eachRows(n, pool) { r in rmsnorm(s.xb + r.lowerBound * dim, s.x + r.lowerBound * dim, w.attnNorm, rows: r.count) }
 
             // Q, K, V projections (one activation conversion, one dispatch), then biases
             mm.prepare(s.xb, rows: n, cols: dim, for: w.wq.type, w.wk.type, w.wv.type)
@@ -141,12 +141,17 @@ final class LlamaModel {
             if let b = w.bv { addBias(s.v, b, rows: n) }
 
             // QK-norm (per head), then RoPE on queries and keys (windowed layers may use their own base)
-            if let qn = w.qNorm { headNorm(s.q, qn, heads: c.headCount, rows: n) }
-            if let kn = w.kNorm { headNorm(s.k, kn, heads: c.kvHeadCount, rows: n) }
+            let half = c.ropeDimensions / 2
             let local = c.localRopeFreqBase != nil && cache.isWindowed(l)
             let (ropeCos, ropeSin) = local ? (s.ropeCosLocal, s.ropeSinLocal) : (s.ropeCos, s.ropeSin)
-            applyRope(s.q, heads: c.headCount, rows: n, cos: ropeCos, sin: ropeSin)
-            applyRope(s.k, heads: c.kvHeadCount, rows: n, cos: ropeCos, sin: ropeSin)
+            eachRows(n, pool) { r in
+                let q = s.q + r.lowerBound * c.qDim, k = s.k + r.lowerBound * c.kvDim
+                if let qn = w.qNorm { headNorm(q, qn, heads: c.headCount, rows: r.count) }
+                if let kn = w.kNorm { headNorm(k, kn, heads: c.kvHeadCount, rows: r.count) }
+                let cos = ropeCos + r.lowerBound * half, sin = ropeSin + r.lowerBound * half
+                applyRope(q, heads: c.headCount, rows: r.count, cos: cos, sin: sin)
+                applyRope(k, heads: c.kvHeadCount, rows: r.count, cos: cos, sin: sin)
+            }
 
             // GQA attention over the cache (query head h reads kv head h / groupSize)
             let windowed = cache.isWindowed(l)
@@ -158,21 +163,27 @@ final class LlamaModel {
             attention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
             if windowed { keepWindow(layer: l, rows: n, start: start, cache: cache, scratch: s) }
 
-            // output projection (post-norm for Gemma) and residual
+            // output projection (post-norm for Gemma), residual, ffn rmsnorm
             mm.multiply(w.wo, s.attn, rows: n, into: s.xb, outStride: dim)
-            if let pn = w.postAttentionNorm { rmsnorm(s.xb, s.xb, pn, rows: n) }
-            addInPlace(s.x, s.xb, count: n * dim)
+            eachRows(n, pool) { r in
+                let o = r.lowerBound * dim
+                if let pn = w.postAttentionNorm { rmsnorm(s.xb + o, s.xb + o, pn, rows: r.count) }
+                addInPlace(s.x + o, s.xb + o, count: r.count * dim)
+                rmsnorm(s.xb + o, s.x + o, w.ffnNorm, rows: r.count)
+            }
 
-            // ffn rmsnorm, feed-forward (post-norm for Gemma), residual
-            rmsnorm(s.xb, s.x, w.ffnNorm, rows: n)
+            // feed-forward (post-norm for Gemma), residual
             switch w.ffn {
             case let .dense(w1, w3, w2):
                 gatedFeedForward(w1: w1, w3: w3, w2: w2, input: s.xb, rows: n, output: s.xb, scratch: s, mm: mm)
             case let .experts(router, gate, up, down, used):
                 mixtureOfExperts(router: router, gate: gate, up: up, down: down, used: used, rows: n, scratch: s, mm: mm)
             }
-            if let pn = w.postFeedForwardNorm { rmsnorm(s.xb, s.xb, pn, rows: n) }
-            addInPlace(s.x, s.xb, count: n * dim)
+            eachRows(n, pool) { r in
+                let o = r.lowerBound * dim
+                if let pn = w.postFeedForwardNorm { rmsnorm(s.xb + o, s.xb + o, pn, rows: r.count) }
+                addInPlace(s.x + o, s.xb + o, count: r.count * dim)
+            }
         }
         cache.count = start + n
 
@@ -195,9 +206,12 @@ final class LlamaModel {
             mm.multiply(w1, rows: n, into: s.hb, outStride: f, thread: i, of: t)
             mm.multiply(w3, rows: n, into: s.hb2, outStride: f, thread: i, of: t)
         }
-        switch config.activation {
-        case .silu: sk_silu_mul(s.hb, s.hb2, Int64(n * f))
-        case .geluTanh: sk_gelu_mul_table(s.hb, s.hb2, Int64(n * f))  // ggml's F16-table GELU, as llama.cpp
+        eachRows(n, mm.pool) { r in
+            let (g, u, count) = (s.hb + r.lowerBound * f, s.hb2 + r.lowerBound * f, Int64(r.count * f))
+            switch config.activation {
+            case .silu: sk_silu_mul(g, u, count)
+            case .geluTanh: sk_gelu_mul_table(g, u, count)  // ggml's F16-table GELU, as llama.cpp
+            }
         }
         mm.multiply(w2, s.hb, rows: n, into: output, outStride: w2.rows)
     }
@@ -424,6 +438,12 @@ final class LlamaModel {
     }
 
     // MARK: small steps
+
+    /// Runs `body` over slices of a prompt batch's rows on the pool's threads; a few rows (one
+    /// generated token) stay on this thread, where a dispatch would cost more than it saves.
+    private func eachRows(_ n: Int, _ pool: ThreadPool, _ body: (Range<Int>) -> Void) {
+        if n < 8 { body(0..<n) } else { pool.parallelFor(n, body) }
+    }
 
     private func rmsnorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows n: Int) {
         let dim = config.embeddingLength
