@@ -92,6 +92,18 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:]) thro
         }
     }
 
+    @Test func benchReportsEachDepth() throws {
+        // the report's shape only: speeds are measured in benchmarks, never asserted
+        let r = try runSirocco(["bench", "--depths", "8", "40", "-n", "2", "-r", "1", "--threads", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let depths = report?["depth_gen_tps"] as? [String: Double]
+        #expect(Set(depths?.keys.map { $0 } ?? []) == ["8", "40"], "\(r.stdout)")
+        #expect((depths?.values.allSatisfy { $0 > 0 }) == true)
+        #expect(report?["ratio_last_first"] is Double)
+        expectOneLineError(try runSirocco(["bench", "--depths", "0"]), containing: "--depths")
+    }
+
     @Test func greedyRawRunMatchesLlamaCpp() throws {
         let p = try ReferenceModel.reference().prompts.first { $0.name == "chat_2plus2" }!
         let r = try runSirocco(["run", "--raw", "--prompt", p.prompt, "--temp", "0", "-n", "32", "--threads", "2"])
