@@ -279,9 +279,9 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
                 const uint16_t *k = segs[si].k + t * hd;
                 const uint16_t *v = segs[si].v + t * hd;
-                // the cache streams from memory: ask for the block after next while this one computes,
+                // the cache streams from memory: ask for the rows four blocks ahead while this one computes,
                 // a few lines at a time (a burst of prefetches would stall on the fill buffers)
-                const int64_t ahead = t + 2 * BLOCK + nb <= first + n ? 2 * BLOCK * hd : 0;
+                const int64_t ahead = t + 4 * BLOCK + nb <= first + n ? 4 * BLOCK * hd : 0;
                 for (int j = 0; j < nq; j += 3) {
                     switch (nq - j) {  // constant head counts keep the accumulators in registers
                     case 1: block_scores(1, qf + j * hd, k, v, j == 0 ? ahead : 0, nb, hd, scale, scores + j * BLOCK); break;
