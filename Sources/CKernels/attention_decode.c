@@ -243,20 +243,9 @@ static int64_t values_avx512(int nh, float *acc, int64_t acc_stride, const float
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-// AVX-512 halves the F16 round trips of the value updates (the limit of this loop): used when the
-// CPU has it, for the columns in multiples of 64.
-static int has_avx512(void) {
-    static int known = -1;
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return known;
-}
-
 static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
                          int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
-    const int wide = has_avx512();
+    const int wide = sk_active_uses_avx512();  // AVX-512 halves the F16 round trips of the value updates
     float *qf = query_rows(scratch);
     float *scores = scores_of(scratch, hd);
     float *rescale = rescales_of(scratch, hd);

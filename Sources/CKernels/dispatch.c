@@ -4,7 +4,8 @@
 #include <pthread.h>
 
 static sk_table g_scalar_table;
-static sk_table g_avx2_table;
+static sk_table g_avx2_table;   // the best table for this CPU: AVX2 plus its VNNI / AVX-512 additions
+static sk_table g_plain_table;  // AVX2/FMA/F16C only (sk_init_thread(2), so tests cover it anywhere)
 static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 static int g_cpu_ok;
 static const sk_table *g_active;  // accessed with __atomic builtins
@@ -24,11 +25,15 @@ static void build_tables(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (g_cpu_ok) {
         __builtin_cpu_init();
+        sk_fill_avx2_table(&g_plain_table);
         if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
             sk_fill_avx512_table(&g_avx2_table);
         else if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
         else sk_fill_avx2_table(&g_avx2_table);
-        if (__builtin_cpu_supports("avx512f")) sk_fill_float_mm_avx512(&g_avx2_table);
+        if (__builtin_cpu_supports("avx512f")) {
+            sk_fill_float_mm_avx512(&g_avx2_table);
+            g_avx2_table.wide = 1;
+        }
     }
 #endif
 }
@@ -49,7 +54,7 @@ int sk_init_thread(int mode) {
         t_override = NULL;
         return sk_init_active_is_avx2();
     }
-    t_override = (mode == 0 && g_cpu_ok) ? &g_avx2_table : &g_scalar_table;
+    t_override = !g_cpu_ok || mode == 1 ? &g_scalar_table : mode == 2 ? &g_plain_table : &g_avx2_table;
     return t_override->is_avx2;
 }
 
@@ -65,6 +70,8 @@ static inline const sk_table *T(void) {
 }
 
 int sk_init_active_is_avx2(void) { return T()->is_avx2; }
+
+int sk_active_uses_avx512(void) { return T()->wide; }
 
 int sk_block_size(int type) { return sk_blck(type); }
 

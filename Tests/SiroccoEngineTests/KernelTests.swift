@@ -2,8 +2,9 @@
 // quantization (against a Swift port of GGML's *_ref quantizers), dot products, matmul tiling,
 // AVX2-vs-scalar agreement, F16 conversion and the float helpers.
 //
-// Every test that depends on the code path runs once per path: mode 1 = scalar, mode 0 = AVX2 (or
-// scalar again on a CPU without AVX2/FMA/F16C). The path is chosen with sk_init_thread, which only
+// Every test that depends on the code path runs once per path: mode 1 = scalar, mode 0 = AVX2 with
+// the CPU's VNNI / AVX-512 additions, mode 2 = plain AVX2 (modes 0 and 2 are scalar again on a CPU
+// without AVX2/FMA/F16C). The path is chosen with sk_init_thread, which only
 // affects the calling thread, so tests running in parallel (or engine code calling sk_init) cannot
 // switch the path under a running test.
 //
@@ -35,7 +36,7 @@ struct KernelTests {
 
     static let fixtureTypes = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
     /// 1 = scalar path, 0 = AVX2 path (when the CPU has it)
-    static let modes: [Int32] = [1, 0]
+    static let modes: [Int32] = [1, 0, 2]
 
     static func loadFixture(_ name: String) throws -> QuantFixture {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/quant/\(name)", withExtension: "json"),
@@ -530,6 +531,31 @@ struct KernelTests {
         }
     }
 
+    // The VNNI builds of the quantized kernels claim the plain AVX2 results bit for bit (the integer
+    // sums are exact either way), including the wider prompt tiles.
+    @Test(arguments: ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"])
+    func cpuAdditionsMatchPlainAVX2(name: String) {
+        defer { sk_init_thread(-1) }
+        let type = Self.typeID(name)
+        var rng = SplitMix64(state: 0xA11 &+ UInt64(type))
+        let rows = 7, n = 512, tokens = 9
+        let w = Self.randomWeights(type, rows: rows, n: n, rng: &rng)
+        var acts = [UInt8]()
+        for _ in 0..<tokens { acts += Self.quantize(type, (0..<n).map { _ in Self.normal(&rng) }) }
+        func matmul(_ mode: Int32) -> [UInt32] {
+            Self.usePath(mode)
+            var out = [Float](repeating: 0, count: rows * tokens)
+            w.withUnsafeBytes { wp in
+                acts.withUnsafeBytes { ap in
+                    sk_matmul(type, Int64(n), wp.baseAddress, w.count / rows, 0, Int64(rows), ap.baseAddress,
+                              acts.count / tokens, Int64(tokens), &out, Int64(rows))
+                }
+            }
+            return out.map(\.bitPattern)
+        }
+        #expect(matmul(0) == matmul(2), "\(name)")
+    }
+
     @Test(arguments: allWeightTypes, modes)
     func matmulEqualsPerRowVecDot(name: String, mode: Int32) {
         Self.usePath(mode)
@@ -787,5 +813,6 @@ struct KernelTests {
         #expect(sk_init_active_is_avx2() == 0)
         #expect(sk_init_thread(0) == (hasAVX2 ? 1 : 0))
         #expect(sk_init_active_is_avx2() == (hasAVX2 ? 1 : 0))
+        #expect(sk_init_thread(2) == (hasAVX2 ? 1 : 0))
     }
 }

@@ -75,8 +75,9 @@ int sk_block_size(int type);
 /// Bytes per block of a GGML type, 0 if the type is not known here.
 size_t sk_type_size(int type);
 /// Like sk_init, but only for the calling thread, overriding the process-wide choice there (for
-/// tests that compare paths while other code may call sk_init): 0 = AVX2 if available, 1 = scalar,
-/// -1 = drop the override. Returns 1 when the calling thread now uses the AVX2 path.
+/// tests that compare paths while other code may call sk_init): 0 = AVX2 with the VNNI / AVX-512
+/// additions the CPU has (the default), 2 = plain AVX2/FMA/F16C, 1 = scalar, -1 = drop the override.
+/// Returns 1 when the calling thread now uses an AVX2 path.
 int sk_init_thread(int mode);
 /// 1 when the calling thread currently uses the AVX2 path (initializing lazily if needed).
 int sk_init_active_is_avx2(void);
