@@ -57,7 +57,6 @@ struct BenchCommand: ParsableCommand {
                 let t1 = clock.now
                 for _ in 0..<genTokens {
                     let next = SamplerChain.argmax(logits)
-                    logits = []  // no copy of the logits buffer per token
                     logits = try context.evaluate([next])
                 }
                 genRates.append(Double(genTokens) / (clock.now - t1).seconds)
@@ -95,7 +94,6 @@ extension BenchCommand {
                 let t0 = clock.now
                 for _ in 0..<genTokens {
                     let next = SamplerChain.argmax(logits)
-                    logits = []
                     logits = try context.evaluate([next])
                 }
                 rates[i].append(Double(genTokens) / (clock.now - t0).seconds)

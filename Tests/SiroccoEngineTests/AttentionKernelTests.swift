@@ -6,9 +6,10 @@
 import CKernels
 import Foundation
 import Testing
+@testable import SiroccoEngine
 
 struct AttentionKernelTests {
-    typealias Rng = KernelTests.SplitMix64
+    typealias Rng = SplitMix64
 
     /// Keys and values for positions pos0 ..< pos0 + n of one KV head, as F16 rows of hd values.
     struct Cache {
@@ -113,7 +114,7 @@ struct AttentionKernelTests {
     func oneRowMatchesSoftmaxAttention(mode: Int32, hd: Int) {
         KernelTests.usePath(mode)
         defer { sk_init_thread(-1) }
-        var rng = Rng(state: UInt64(hd) &* 977 &+ UInt64(mode))
+        var rng = Rng(seed: UInt64(hd) &* 977 &+ UInt64(mode))
         let cache = Cache(hd: hd, pos0: 10, n: 300, rng: &rng)
         let g = 3
         let q = Self.query(g * hd, rng: &rng)
@@ -133,7 +134,7 @@ struct AttentionKernelTests {
     func headsOfAGroupComputeAsEachHeadAlone(mode: Int32) {
         KernelTests.usePath(mode)
         defer { sk_init_thread(-1) }
-        var rng = Rng(state: 41 &+ UInt64(mode))
+        var rng = Rng(seed: 41 &+ UInt64(mode))
         let hd = 64, g = 7  // more heads than one pass takes
         let cache = Cache(hd: hd, n: 203, rng: &rng)
         let q = Self.query(g * hd, rng: &rng)
@@ -148,7 +149,7 @@ struct AttentionKernelTests {
     func splitPositionsMergeToTheSameAttention(mode: Int32) {
         KernelTests.usePath(mode)
         defer { sk_init_thread(-1) }
-        var rng = Rng(state: 7 &+ UInt64(mode))
+        var rng = Rng(seed: 7 &+ UInt64(mode))
         let hd = 64
         let cache = Cache(hd: hd, n: 1100, rng: &rng)
         let q = Self.query(2 * hd, rng: &rng)
@@ -170,7 +171,7 @@ struct AttentionKernelTests {
     func tiledMatchesSoftmaxAttention(mode: Int32, hd: Int) {
         KernelTests.usePath(mode)
         defer { sk_init_thread(-1) }
-        var rng = Rng(state: UInt64(hd) &* 31 &+ UInt64(mode))
+        var rng = Rng(seed: UInt64(hd) &* 31 &+ UInt64(mode))
         let cache = Cache(hd: hd, n: 260, rng: &rng)
         var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
         let tile = Int(SK_ATTENTION_TILE)

@@ -13,6 +13,7 @@
 import CKernels
 import Foundation
 import Testing
+@testable import SiroccoEngine
 
 struct KernelTests {
     // MARK: - Fixtures and helpers
@@ -75,17 +76,6 @@ struct KernelTests {
     /// Selects the path for this thread; returns whether AVX2 is active.
     @discardableResult
     static func usePath(_ mode: Int32) -> Bool { sk_init_thread(mode) == 1 }
-
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func normal(_ rng: inout SplitMix64) -> Float {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
@@ -274,7 +264,7 @@ struct KernelTests {
             let a = fx.activationFloats
             vs.append((0..<n).map { a[$0 % a.count] })
         }
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         // amax 127 -> d = 1, id = 1 in every 32- and 256-block: x.5 values are exact ties
         var ties = [Float](repeating: 0, count: n)
         for i in 0..<n { ties[i] = Float((i % 64) - 32) + 0.5 }
@@ -454,7 +444,7 @@ struct KernelTests {
         let type = Self.typeID(name)
         let n = Self.testLength(type)
         let rows = 6
-        var rng = SplitMix64(state: 0xC0FFEE &+ UInt64(type))
+        var rng = SplitMix64(seed: 0xC0FFEE &+ UInt64(type))
         let w = Self.randomWeights(type, rows: rows, n: n, rng: &rng)
         let rowBytes = w.count / rows
         let x = (0..<n).map { _ in Self.normal(&rng) }
@@ -487,7 +477,7 @@ struct KernelTests {
     static func checkMatmul(_ name: String, rows: Int, ranges: [(Int, Int)], tokenCounts: [Int], seed: UInt64) {
         let type = typeID(name)
         let n = testLength(type)
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let w = randomWeights(type, rows: rows, n: n, rng: &rng)
         let rowBytes = w.count / rows
         let sentinel = Float(bitPattern: 0x7FC0_DEAD)
@@ -537,7 +527,7 @@ struct KernelTests {
     func cpuAdditionsMatchPlainAVX2(name: String) {
         defer { sk_init_thread(-1) }
         let type = Self.typeID(name)
-        var rng = SplitMix64(state: 0xA11 &+ UInt64(type))
+        var rng = SplitMix64(seed: 0xA11 &+ UInt64(type))
         let rows = 7, n = 512, tokens = 9
         let w = Self.randomWeights(type, rows: rows, n: n, rng: &rng)
         var acts = [UInt8]()
@@ -602,7 +592,7 @@ struct KernelTests {
         #expect(badTrip == 0, "\(badTrip) f16 -> f32 -> f16 round trips changed the value")
 
         // f32 -> f16 rounding: random patterns, ties, the overflow edge and the subnormal range
-        var rng = SplitMix64(state: 99)
+        var rng = SplitMix64(seed: 99)
         var xs: [Float] = (0..<200_000).map { _ in Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)) }
         xs += (0..<100_000).map { _ in Float(bitPattern: UInt32.random(in: 0x3300_0000...0x4780_0000, using: &rng)) }
         for h in 0..<0x7BFF {
@@ -629,7 +619,7 @@ struct KernelTests {
     static let floatLengths = [1, 7, 8, 33, 64, 1003]
 
     static func randomFloats(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<n).map { _ in normal(&rng) * scale }
     }
 

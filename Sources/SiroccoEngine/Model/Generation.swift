@@ -96,7 +96,6 @@ extension InferenceContext {
             stats.generationSeconds = (clock.now - t1).seconds
             if generated.count == maxTokens { break }
             if position >= contextLength { stop = .contextFull; break }
-            logits = []  // drop our reference so the context refills its buffer without a copy
             logits = try evaluate([next])
             fillCacheStats(&stats)
             onEvent(.progress(stats))

@@ -13,7 +13,11 @@ public final class InferenceContext: @unchecked Sendable {
     let pool: ThreadPool
     let scratch: ForwardScratch
     let multiplier: MatrixMultiplier
-    private var logitsBuffer: [Float]
+    /// Two logits buffers used in turn: the array a caller holds from the last call is not the one
+    /// the next call writes, so the next write needs no copy (copy-on-write would copy a buffer
+    /// still referenced — 1 MB per token for a 262k vocabulary).
+    private var logitsBuffers: [[Float]]
+    private var current = 0
     /// The tokens whose keys and values the cache holds, in order.
     public private(set) var tokens: [TokenID] = []
 
@@ -28,7 +32,7 @@ public final class InferenceContext: @unchecked Sendable {
                                       maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
                         capacity: self.contextLength, windows: model.network.layerWindows)
-        logitsBuffer = [Float](repeating: 0, count: c.vocabularySize)
+        logitsBuffers = [[Float]](repeating: [Float](repeating: 0, count: c.vocabularySize), count: 2)
     }
 
     public var threadCount: Int { pool.threadCount }
@@ -38,7 +42,7 @@ public final class InferenceContext: @unchecked Sendable {
     /// Evaluates `newTokens` after those already cached and returns the logits of the last one.
     @discardableResult
     public func evaluate(_ newTokens: [TokenID]) throws -> [Float] {
-        guard !newTokens.isEmpty else { return logitsBuffer }
+        guard !newTokens.isEmpty else { return logitsBuffers[current] }
         guard cache.count + newTokens.count <= contextLength else {
             throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
         }
@@ -46,11 +50,12 @@ public final class InferenceContext: @unchecked Sendable {
         for t in newTokens where t < 0 || Int(t) >= vocab {
             throw ModelError.invalidToken(id: Int(t), vocabularySize: vocab)
         }
+        current ^= 1
         var offset = 0
         while offset < newTokens.count {
             let end = min(newTokens.count, offset + batchSize)
             newTokens[offset..<end].withUnsafeBufferPointer { batch in
-                logitsBuffer.withUnsafeMutableBufferPointer { logits in
+                logitsBuffers[current].withUnsafeMutableBufferPointer { logits in
                     model.network.forward(tokens: batch, cache: cache, scratch: scratch, mm: multiplier,
                                           logits: logits.baseAddress!, allLogits: false)
                 }
@@ -58,7 +63,7 @@ public final class InferenceContext: @unchecked Sendable {
             offset = end
         }
         tokens.append(contentsOf: newTokens)
-        return logitsBuffer
+        return logitsBuffers[current]
     }
 
     /// Evaluates `newTokens` and returns the logits of every one of them ([n][vocab]).
@@ -82,7 +87,7 @@ public final class InferenceContext: @unchecked Sendable {
             offset = end
         }
         tokens.append(contentsOf: newTokens)
-        if let last = result.last { logitsBuffer = last }
+        if let last = result.last { logitsBuffers[current] = last }
         return result
     }
 

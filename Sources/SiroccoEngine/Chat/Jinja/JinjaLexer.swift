@@ -182,16 +182,7 @@ struct JinjaLexer {
     private mutating func lexComment() throws {
         var i = position
         while i < source.count {
-            var end: Int? = nil
-            if matches("+#}", at: i) {
-                end = i + 3
-            } else if matches("-#}", at: i) {
-                end = skipWhitespace(from: i + 3)
-            } else if matches("#}", at: i) {
-                end = i + 2
-                if end! < source.count, source[end!] == "\n" { end! += 1 }
-            }
-            if let end {
+            if let end = blockTagEnd("#}", at: i) {
                 line += countNewlines(position..<end)
                 lineStarting = source[end - 1] == "\n"
                 position = end
@@ -216,16 +207,7 @@ struct JinjaLexer {
                 j = skipWhitespace(from: j)
                 if matches("endraw", at: j) {
                     j = skipWhitespace(from: j + 6)
-                    var end: Int? = nil
-                    if matches("+%}", at: j) {
-                        end = j + 3
-                    } else if matches("-%}", at: j) {
-                        end = skipWhitespace(from: j + 3)
-                    } else if matches("%}", at: j) {
-                        end = j + 2
-                        if end! < source.count, source[end!] == "\n" { end! += 1 }
-                    }
-                    if let end {
+                    if let end = blockTagEnd("%}", at: j) {
                         var text = Array(source[position..<i])
                         if sign == "-" {
                             while let last = text.last, JinjaPythonString.isWhitespace(last) { text.removeLast() }
@@ -310,17 +292,22 @@ struct JinjaLexer {
     /// The position after the closing `%}`/`}}` (and what trimming consumes) if one starts here.
     private func matchTagEnd(block: Bool) -> Int? {
         if block {
-            if matches("+%}", at: position) { return position + 3 }
-            if matches("-%}", at: position) { return skipWhitespace(from: position + 3) }
-            if matches("%}", at: position) {
-                let end = position + 2
-                return end < source.count && source[end] == "\n" ? end + 1 : end
-            }
+            return blockTagEnd("%}", at: position)
         } else {
             if matches("-}}", at: position) { return skipWhitespace(from: position + 3) }
             if matches("}}", at: position) { return position + 2 }
         }
         return nil
+    }
+
+    /// The position after a closing `%}` or `#}` at `i`: `+` keeps what follows, `-` trims the
+    /// whitespace after it, a plain one takes one newline (trim_blocks, as transformers configures it).
+    private func blockTagEnd(_ close: String, at i: Int) -> Int? {
+        if matches("+" + close, at: i) { return i + 3 }
+        if matches("-" + close, at: i) { return skipWhitespace(from: i + 3) }
+        guard matches(close, at: i) else { return nil }
+        let end = i + 2
+        return end < source.count && source[end] == "\n" ? end + 1 : end
     }
 
     private mutating func trackBrackets(_ op: String) throws {
