@@ -114,7 +114,8 @@ final class EventLoop {
             guard key >= 0 && key < 256 else { continue }
             let byte = UInt8(key)
             if state.phase != .running {
-                if byte == 3 { beginQuit(force: true) }
+                // typed ahead while the model loads: kept, and read once the panes exist
+                if byte == 3 { beginQuit(force: true) } else { input.feed(byte) }
                 continue
             }
             if helpOpenAtStart {
@@ -130,8 +131,12 @@ final class EventLoop {
             }
             input.feed(byte)
         }
-        guard sawInput else { return }
+        guard sawInput, state.phase == .running else { return }
         needsDraw = true
+        processInput()
+    }
+
+    private func processInput() {
         input.process()
         for action in input.takeActions() { handle(action) }
         for line in input.takeSubmitted() { submit(line) }
@@ -405,6 +410,7 @@ final class EventLoop {
             if options.resume { resume() }
             for (kind, messages) in startupNotices { for m in messages { state.panes[0].append(kind, m) } }
             startupNotices = [:]
+            processInput()
         case let .loadFailed(message):
             exitMessage = "error: \(message)"
             exitStatus = 1

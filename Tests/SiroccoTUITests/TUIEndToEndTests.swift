@@ -10,14 +10,14 @@ import Testing
     static let idle = "idle ("
 
     func start(_ extra: [String] = [], models: Int = 1, width: Int = 140, height: Int = 40, dataHome: String? = nil,
-               environment: [String: String] = [:]) throws -> TmuxSession {
+               environment: [String: String] = [:], startDelay: Double = 0) throws -> TmuxSession {
         let model = defaultModelPath
         guard FileManager.default.fileExists(atPath: model) else {
             throw TUITestError("default model missing at \(model) (run scripts/setup-models.sh)")
         }
         let modelArgs = Array(repeating: ["--model", model], count: models).flatMap { $0 }
         return try TmuxSession(["chat"] + modelArgs + extra, width: width, height: height, dataHome: dataHome,
-                               environment: environment)
+                               environment: environment, startDelay: startDelay)
     }
 
     /// Sends `question` and waits until every pane has finished answering it. The question shows
@@ -220,7 +220,8 @@ import Testing
 
         let t = try start(["--theme", "broken"], environment: ["SIROCCO_THEMES": dir])
         defer { t.close() }
-        let screen = try t.waitFor(text: "broken.theme:3")
+        // the notice shows on the loading screen first; the panes come after
+        let screen = try t.waitFor("the notice in the panes") { $0.contains("broken.theme:3") && $0.contains("┌─") }
         // in the status line, and in the conversation where it stays
         let status = screen.split(separator: "\n").dropLast().last.map(String.init) ?? ""
         #expect(status.contains("using the default theme: ") && status.contains("broken.theme:3"), "\(screen)")
@@ -233,6 +234,16 @@ import Testing
         try t.waitFor(text: "theme 'nosuch' not found")
         try t.submit("/theme light")  // the repository's themes are found too
         try t.waitFor(text: "theme light")
+    }
+
+    @Test func linesTypedWhileTheModelLoadsAreKept() throws {
+        // typed before sirocco starts: the line waits in the terminal and is read on the loading screen
+        let t = try start(startDelay: 1)
+        defer { t.close() }
+        try t.submit("/theme light")
+        // (the terminal echoes the line until curses starts)
+        let screen = try t.waitFor("the line read") { $0.contains("┌─") && $0.contains("theme light") }
+        #expect(!screen.contains("› /theme light"), "\(screen)")
     }
 
     @Test func resumeBringsBackTheLastConversation() throws {

@@ -107,8 +107,9 @@ final class TmuxSession {
 
     /// Starts `sirocco ARGS` in a `width`×`height` window. When it exits, the window shows
     /// "[sirocco exited N]" and stays.
+    /// `startDelay` seconds pass before it starts (keys sent meanwhile wait in the terminal).
     init(_ arguments: [String], width: Int = 140, height: Int = 40, dataHome: String? = nil,
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], startDelay: Double = 0) throws {
         server = "sirocco-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         ownsDataHome = dataHome == nil
         if let dataHome {
@@ -119,7 +120,7 @@ final class TmuxSession {
         }
         let binary = try siroccoBinary()
         let quoted = ([binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let command = quoted.joined(separator: " ") + "; echo \"[sirocco exited $?]\"; sleep 600"
+        let command = (startDelay > 0 ? "sleep \(startDelay); " : "") + quoted.joined(separator: " ") + "; echo \"[sirocco exited $?]\"; sleep 600"
         var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "XDG_DATA_HOME": self.dataHome]
         for (k, v) in environment { env[k] = v }
         var args = ["tmux", "-L", server, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)"]
