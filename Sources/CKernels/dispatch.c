@@ -33,6 +33,8 @@ static void build_tables(void) {
         if (__builtin_cpu_supports("avx512f")) {
             sk_fill_float_mm_avx512(&g_avx2_table);
             g_avx2_table.wide = 1;
+            g_avx2_table.fp16 = __builtin_cpu_supports("avx512fp16") && __builtin_cpu_supports("avx512bw")
+                && __builtin_cpu_supports("avx512vl");
         }
     }
 #endif
@@ -72,6 +74,8 @@ static inline const sk_table *T(void) {
 int sk_init_active_is_avx2(void) { return T()->is_avx2; }
 
 int sk_active_uses_avx512(void) { return T()->wide; }
+
+int sk_active_uses_fp16(void) { return T()->fp16; }
 
 int sk_block_size(int type) { return sk_blck(type); }
 

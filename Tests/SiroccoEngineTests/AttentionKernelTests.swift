@@ -1,7 +1,8 @@
 // Tests of the attention kernels (CKernels/Attention.h) against a direct softmax attention in
-// Double over the same F16 keys and values, on both code paths (mode 1 = scalar, 0 = AVX2): the
-// tiled prompt path, the one-row path with its F16 accumulator, split-KV merging, segments that
-// wrap like a rolling buffer, and windows.
+// Double over the same F16 keys and values, on each code path (KernelTests.modes: scalar, the CPU's
+// best, plain AVX2): the tiled prompt path, the one-row path with its F16 accumulator (in F16
+// arithmetic where the CPU has AVX512-FP16), split-KV merging, segments that wrap like a rolling
+// buffer, and windows.
 
 import CKernels
 import Foundation
@@ -124,7 +125,8 @@ struct AttentionKernelTests {
             for j in 0..<g {
                 let want = cache.reference(q: Array(q[(j * hd)..<((j + 1) * hd)]), scale: 0.125, lo: lo, hi: hi)
                 let diff = Self.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want)
-                // the F16 accumulator rounds every update (relative 2^-11 each)
+                // the F16 accumulator rounds every update (relative 2^-11 each); measured 6e-4 to 1.7e-3
+                // on every path, native F16 included
                 #expect(diff < 4e-3, "hd \(hd) cuts \(cuts) [\(lo), \(hi)) head \(j): max difference \(diff)")
             }
         }

@@ -36,7 +36,8 @@ struct KernelTests {
     }
 
     static let fixtureTypes = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
-    /// 1 = scalar path, 0 = AVX2 path (when the CPU has it)
+    /// 1 = scalar path, 0 = the CPU's best path (AVX2 with its VNNI / AVX-512 / AVX512-FP16
+    /// additions), 2 = plain AVX2 (when the CPU has it)
     static let modes: [Int32] = [1, 0, 2]
 
     static func loadFixture(_ name: String) throws -> QuantFixture {

@@ -17,9 +17,14 @@ import Testing
 /// Any real error (a wrong scale, RoPE pair, head mapping or window) moves logits by whole units.
 let logitTolerance: Float = 0.45
 
-/// Greedy decoding may differ from llama.cpp only at a near-tie: a step where llama.cpp's top two
-/// logits are closer than this and our choice is llama.cpp's second-best token.
+/// Greedy decoding may differ from llama.cpp only at a near-tie: a step where our choice is among
+/// llama.cpp's top five and its logit there is within this of llama.cpp's best.
 let nearTieMargin: Float = 0.45
+
+/// Whether choosing `ours` where llama.cpp chose top5[0] is a near-tie (top5: [token, logit] pairs).
+func isNearTie(_ ours: Int32, top5: [[Float]]) -> Bool {
+    top5.contains { Int32($0[0]) == ours && top5[0][1] - $0[1] < nearTieMargin }
+}
 
 /// (model file, reference fixture)
 let parityModels = [("smollm2", "smollm2-reference"), ("gemma3", "gemma3-reference")]
@@ -51,11 +56,10 @@ func parityModel(_ name: String) throws -> Model {
                 #expect(abs(logits[id] - expected) <= allowed,
                         "\(p.name): token \(id) logit \(logits[id]) vs llama.cpp \(expected) (allowed \(allowed))")
             }
-            // the same token wins, unless llama.cpp's own top two are a near-tie
+            // the same token wins, unless ours and llama.cpp's are a near-tie there
             let ours = SamplerChain.argmax(logits)
-            let margin = p.top5[0][1] - p.top5[1][1]
-            #expect(ours == Int32(p.top5[0][0]) || (margin < nearTieMargin && ours == Int32(p.top5[1][0])),
-                    "\(p.name): argmax \(ours), llama.cpp \(Int(p.top5[0][0])) (margin \(margin))")
+            #expect(ours == Int32(p.top5[0][0]) || isNearTie(ours, top5: p.top5),
+                    "\(p.name): argmax \(ours), llama.cpp \(Int(p.top5[0][0])) (top five \(p.top5))")
         }
     }
 
@@ -80,9 +84,9 @@ func parityModel(_ name: String) throws -> Model {
                 let next = SamplerChain.argmax(logits)
                 produced.append(next)
                 if next != step.id {
-                    // only a near-tie may flip, and only to llama.cpp's runner-up
-                    #expect(step.top2_margin < nearTieMargin && Int32(step.top5[1][0]) == next,
-                            "\(p.name): diverged at step \(k) (llama.cpp margin \(step.top2_margin))")
+                    // only a near-tie may flip
+                    #expect(isNearTie(next, top5: step.top5),
+                            "\(p.name): diverged at step \(k) to \(next) (llama.cpp's top five \(step.top5))")
                     break
                 }
                 logits = try context.evaluate([next])
@@ -98,8 +102,10 @@ func parityModel(_ name: String) throws -> Model {
             print("parity \(name): \(exact)/\(prompts.count) exact, median step diff \(median) (llama.cpp FA on/off \(ownMedian)), max \(allDiffs.max()!)")
         }
         #expect(median <= 1.3 * ownMedian, "\(name): median per-step difference \(median), llama.cpp's own \(ownMedian)")
-        // measured on SmolLM2: 3 of 6 prompts match all 32 greedy tokens, the others flip at llama.cpp
-        // margins of 0.13, 0.02 and 0.075 (where llama.cpp flips itself without flash attention)
+        // measured on SmolLM2: with the F16 accumulator emulated in F32 (AVX2), 3 of 6 prompts match
+        // all 32 greedy tokens, the others flip at llama.cpp margins of 0.13, 0.02 and 0.075 (where
+        // llama.cpp flips itself without flash attention); in native F16 (AVX512-FP16) 5 of 6, the
+        // sixth at a three-way tie (llama.cpp's top three within 0.025)
         #expect(exact * 2 >= prompts.count, "\(name): only \(exact) of \(prompts.count) prompts matched all 32 greedy tokens")
     }
 

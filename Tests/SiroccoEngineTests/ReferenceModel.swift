@@ -40,7 +40,7 @@ enum ReferenceModel {
     struct Data: Decodable {
         struct Case: Decodable { var text: String; var ids: [Int32] }
         struct Detok: Decodable { var ids: [Int32]; var text: String }
-        struct Step: Decodable { var id: Int32; var top2_margin: Float; var top5: [[Float]] }
+        struct Step: Decodable { var id: Int32; var top5: [[Float]] }
         /// llama.cpp with flash attention off, per greedy step: how far its own top-5 logits moved.
         struct FlashAttentionOff: Decodable { var top5_maxdiff: [Float] }
         struct Prompt: Decodable {

@@ -1,9 +1,11 @@
 // Attention kernels over an F16 KV cache, computed the two ways ggml's CPU flash attention does so
 // results track llama.cpp's default path:
 // - one query row (generation, and batches shorter than SK_ATTENTION_TILE): query rounded to F16,
-//   single-pass online softmax, value accumulator in F16. The heads of a GQA group go through the
-//   cached keys and values together (each row is read once per group), and a long context can be
-//   split into chunks whose partial results are merged afterwards (ggml's split-KV decode).
+//   single-pass online softmax, value accumulator in F16 (F16 arithmetic on CPUs with AVX512-FP16,
+//   else F32 arithmetic rounded to F16 after every step, as ggml). The heads of a GQA group go
+//   through the cached keys and values together (each row is read once per group), and a long
+//   context can be split into chunks whose partial results are merged afterwards (ggml's split-KV
+//   decode).
 // - a tile of up to SK_ATTENTION_TILE query rows of one head (prompt batches): F32 throughout,
 //   scores for 64 keys at a time as a small matrix product, block-wise softmax.
 // Keys may come in several segments (a rolling buffer wraps around; a prompt chunk sits outside the
