@@ -67,8 +67,8 @@ int main(int argc, char **argv) {
         cpu_init();
     }
     printf("CKernels AVX2 path: %d\n", sk_init(0));
-    const int types[] = {SK_Q8_0, SK_Q4_0, SK_Q4_1, SK_Q4_K, SK_Q5_K, SK_Q6_K, SK_F16};
-    const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K", "F16"};
+    const int types[] = {SK_Q8_0, SK_Q4_0, SK_Q4_1, SK_Q5_0, SK_Q4_K, SK_Q5_K, SK_Q6_K, SK_F16};
+    const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q5_K", "Q6_K", "F16"};
     const int n = 4096, rows = 4096, ntok = 64;
     float *x = malloc(sizeof(float) * n * ntok);
     for (int i = 0; i < n * ntok; i++) x[i] = frand();

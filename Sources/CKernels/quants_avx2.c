@@ -289,6 +289,51 @@ SK_INLINE __m256 block_dot(const int kind, __m256i wq, __m256i aq) {
     return _mm256_cvtepi32_ps(kind == KQ8_0 ? dot_i8(wq, aq) : dot_u8(wq, aq));
 }
 
+#if defined(SK_QUANT_VNNI512)
+SK_INLINE __m512i join256(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+SK_INLINE __m512 join256_ps(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+}
+SK_INLINE __m256 low256_ps(__m512 x) { return _mm512_castps512_ps256(x); }
+SK_INLINE __m256 high256_ps(__m512 x) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)); }
+
+// The 32 nibbles at p0 and at p1 as 64 bytes: p0's low nibbles, p0's high nibbles, then p1's.
+SK_INLINE __m512i unpack_nibbles16x2(const uint8_t *p0, const uint8_t *p1) {
+    const __m512i v = _mm512_inserti32x4(_mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p0)),
+                                         _mm_loadu_si128((const __m128i *)p1), 2);
+    const __m512i d = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(2, 2, 0, 0));  // 128-bit lanes p0 p0 p1 p1
+    const __m512i s = _mm512_mask_srli_epi16(d, 0xff00ff00u, d, 4);          // lanes 1 and 3 shifted
+    return _mm512_and_si512(s, _mm512_set1_epi8(0x0f));
+}
+
+// load_wq for blocks b and b + wbs at once; the fifth bits become a mask (one bit per byte)
+SK_INLINE __m512i load_wq2(const int kind, const uint8_t *b, size_t wbs) {
+    const uint8_t *c = b + wbs;
+    switch (kind) {
+    case KQ4_0: return unpack_nibbles16x2(b + 2, c + 2);
+    case KQ4_1: return unpack_nibbles16x2(b + 4, c + 4);
+    case KQ5_0:
+    case KQ5_1: {
+        const size_t qh = kind == KQ5_0 ? 2 : 4;
+        uint32_t h0, h1;
+        memcpy(&h0, b + qh, 4);
+        memcpy(&h1, c + qh, 4);
+        const __m512i lo = unpack_nibbles16x2(b + qh + 4, c + qh + 4);
+        return _mm512_mask_add_epi8(lo, _cvtu64_mask64((uint64_t)h0 | (uint64_t)h1 << 32), lo, _mm512_set1_epi8(0x10));
+    }
+    default: return join256(loadu256(b + 2), loadu256(c + 2));
+    }
+}
+
+// block_dot for two blocks at once (one per 256-bit half)
+SK_INLINE __m512 block_dot2(const int kind, __m512i wq, __m512i aq) {
+    if (kind != KQ8_0) return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wq, aq));
+    // the sign trick of dot_i8: |w| unsigned, the activation negated where w < 0
+    const __m512i sy = _mm512_mask_sub_epi8(aq, _mm512_movepi8_mask(wq), _mm512_setzero_si512(), aq);
+    return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(wq), sy));
+}
+#endif
+
 SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
                       const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const size_t wbs = wblock_bytes(kind);
@@ -319,7 +364,12 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
             wm[r] = hm ? gather8_h(wp[r] + (size_t)i * wbs + 2, wbs) : wd[r];
         }
         float sc[MAXR][MAXC][8] __attribute__((aligned(32)));
-        __m256 corr[MAXR][MAXC], t0[MAXR][MAXC], t1[MAXR][MAXC];
+        __m256 corr[MAXR][MAXC];
+#if defined(SK_QUANT_VNNI512)
+        __m512 t2[MAXR][MAXC];
+#else
+        __m256 t0[MAXR][MAXC], t1[MAXR][MAXC];
+#endif
         UNROLL for (int c = 0; c < NC; c++) {
             const __m256 ad8 = _mm256_loadu_ps(ad[c] + i);
             __m256 at8 = _mm256_setzero_ps();
@@ -331,6 +381,29 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
                 corr[r][c] = hc ? _mm256_mul_ps(hm ? wm[r] : wd[r], at8) : _mm256_setzero_ps();
             }
         }
+#if defined(SK_QUANT_VNNI512)
+        // two blocks per 512-bit vector: even blocks in the low half (t0's lanes), odd ones in the high
+        // half (t1's; −0 as the first addend makes that fmadd the plain product): the same sequence
+        UNROLL for (int k = 0; k < 8; k += 2) {
+            __m512i wq[MAXR];
+            UNROLL for (int r = 0; r < NR; r++) {
+                wq[r] = load_wq2(kind, wp[r] + (size_t)(i + k) * wbs, wbs);
+            }
+            const __m512i pick = _mm512_setr_epi32(k, k, k, k, k, k, k, k, k + 1, k + 1, k + 1, k + 1, k + 1, k + 1,
+                                                   k + 1, k + 1);
+            UNROLL for (int c = 0; c < NC; c++) {
+                const uint8_t *y = ap[c] + (size_t)(i + k) * abs_ + aqo;
+                const __m512i y2 = join256(loadu256(y), loadu256(y + abs_));
+                UNROLL for (int r = 0; r < NR; r++) {
+                    const __m512 p = block_dot2(kind, wq[r], y2);
+                    const __m512 s = _mm512_permutexvar_ps(pick, _mm512_castps256_ps512(_mm256_load_ps(sc[r][c])));
+                    t2[r][c] = _mm512_fmadd_ps(s, p, k == 0 ? join256_ps(corr[r][c], _mm256_set1_ps(-0.0f)) : t2[r][c]);
+                }
+            }
+        }
+        UNROLL for (int r = 0; r < NR; r++)
+            UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(low256_ps(t2[r][c]), high256_ps(t2[r][c])));
+#else
         UNROLL for (int k = 0; k < 8; k++) {
             __m256i wq[MAXR];
             UNROLL for (int r = 0; r < NR; r++) wq[r] = load_wq(kind, wp[r] + (size_t)(i + k) * wbs);
@@ -348,6 +421,7 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
         }
         UNROLL for (int r = 0; r < NR; r++)
             UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(t0[r][c], t1[r][c]));
+#endif
     }
     for (; i < nb; i++) {
         __m256i wq[MAXR];
