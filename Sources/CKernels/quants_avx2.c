@@ -89,6 +89,18 @@ SK_INLINE __m256i dot_i8(__m256i x, __m256i y) {
 #endif
 }
 
+// acc + (pairs of int16 products of p and s summed into int32 lanes): one vpdpwssd where the CPU has
+// VNNI, same integers
+SK_INLINE __m256i madd_acc(__m256i acc, __m256i p, __m256i s) {
+#if defined(SK_QUANT_VNNI512)
+    return _mm256_dpwssd_epi32(acc, p, s);
+#elif defined(SK_QUANT_VNNI)
+    return _mm256_dpwssd_avx_epi32(acc, p, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+#endif
+}
+
 // unsigned (<= 63) x int8
 SK_INLINE __m256i dot_u8(__m256i u, __m256i y) {
 #if defined(SK_QUANT_VNNI512)
@@ -541,9 +553,8 @@ SK_INLINE void mm_q45_K(const int is5, const int NR, const int NC, int64_t n, co
                 const __m256i y0 = loadu256(ap[c][i].qs + 64 * j);
                 const __m256i y1 = loadu256(ap[c][i].qs + 64 * j + 32);
                 UNROLL for (int r = 0; r < NR; r++) {
-                    const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(ql[r], y0), sl[r]);
-                    const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(qh[r], y1), sh[r]);
-                    sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_add_epi32(p0, p1));
+                    sumi[r][c] = madd_acc(sumi[r][c], _mm256_maddubs_epi16(ql[r], y0), sl[r]);
+                    sumi[r][c] = madd_acc(sumi[r][c], _mm256_maddubs_epi16(qh[r], y1), sh[r]);
                 }
             }
         }
@@ -611,7 +622,7 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
                 UNROLL for (int c = 0; c < NC; c++) {
                     const __m256i y = loadu256(ap[c][i].qs + 128 * h + 32 * k);
                     UNROLL for (int r = 0; r < NR; r++) {
-                        sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[r], y), sv[r]));
+                        sumi[r][c] = madd_acc(sumi[r][c], _mm256_maddubs_epi16(q[r], y), sv[r]);
                     }
                 }
             }
