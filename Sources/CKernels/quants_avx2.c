@@ -286,6 +286,14 @@ SK_INLINE __m256 gather8_h(const uint8_t *p, size_t stride) {
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
+// M (2, 4 or 8) halves at p, p + stride, ..., converted to floats (the other lanes zero)
+SK_INLINE __m256 gather_h(const int M, const uint8_t *p, size_t stride) {
+    if (M == 8) return gather8_h(p, stride);
+    uint64_t lo = ld_u16(p) | ld_u16(p + stride) << 16;
+    if (M == 4) lo |= ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
+    return _mm256_cvtph_ps(_mm_set_epi64x(0, (long long)lo));
+}
+
 // The 32 quantized weights of one block, as the integer dot product wants them.
 SK_INLINE __m256i load_wq(const int kind, const uint8_t *b) {
     switch (kind) {
@@ -346,6 +354,90 @@ SK_INLINE __m512 block_dot2(const int kind, __m512i wq, __m512i aq) {
 }
 #endif
 
+// M (2, 4 or 8) floats at p, the other lanes zero
+SK_INLINE __m256 load_lanes(const int M, const float *p) {
+    if (M == 8) return _mm256_loadu_ps(p);
+    if (M == 4) return _mm256_zextps128_ps256(_mm_loadu_ps(p));
+    return _mm256_zextps128_ps256(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+// One step of M (8, 4 or 2) blocks from block i for every (row, token) of the tile: the sequence the
+// comment above describes, with M lanes of scales and corrections (the rest zero).
+SK_INLINE void b32_step(const int kind, const int NR, const int NC, const int M, int64_t i, const uint8_t *const *wp,
+                        const uint8_t *const *ap, const float *const *ad, const float *const *at,
+                        __m256 (*acc)[MAXC]) {
+    const size_t wbs = wblock_bytes(kind);
+    const int hm = kind_has_min(kind);
+    const int hc = kind != KQ8_0;
+    const size_t abs_ = hm ? sizeof(block_q8_1) : sizeof(block_q8_0);
+    const size_t aqo = hm ? 4 : 2;
+    const __m256 koff = _mm256_set1_ps(kind_offset(kind));
+    __m256 wd[MAXR], wm[MAXR];
+    UNROLL for (int r = 0; r < NR; r++) {
+        wd[r] = gather_h(M, wp[r] + (size_t)i * wbs, wbs);
+        wm[r] = hm ? gather_h(M, wp[r] + (size_t)i * wbs + 2, wbs) : wd[r];
+    }
+    float sc[MAXR][MAXC][8] __attribute__((aligned(32)));
+    __m256 corr[MAXR][MAXC];
+#if defined(SK_QUANT_VNNI512)
+    __m512 t2[MAXR][MAXC];
+#else
+    __m256 t0[MAXR][MAXC], t1[MAXR][MAXC];
+#endif
+    UNROLL for (int c = 0; c < NC; c++) {
+        const __m256 ad8 = load_lanes(M, ad[c] + i);
+        __m256 at8 = _mm256_setzero_ps();
+        if (hc) at8 = load_lanes(M, at[c] + i);
+        if (hc && !hm) at8 = _mm256_mul_ps(at8, koff);
+        UNROLL for (int r = 0; r < NR; r++) {
+            _mm256_store_ps(sc[r][c], _mm256_mul_ps(wd[r], ad8));
+            // corr lane k: block k's constant term; summed over lanes by the final reduction
+            corr[r][c] = hc ? _mm256_mul_ps(hm ? wm[r] : wd[r], at8) : _mm256_setzero_ps();
+        }
+    }
+#if defined(SK_QUANT_VNNI512)
+    // two blocks per 512-bit vector: even blocks in the low half (t0's lanes), odd ones in the high
+    // half (t1's; −0 as the first addend makes that fmadd the plain product): the same sequence
+    UNROLL for (int k = 0; k < M; k += 2) {
+        __m512i wq[MAXR];
+        UNROLL for (int r = 0; r < NR; r++) {
+            wq[r] = load_wq2(kind, wp[r] + (size_t)(i + k) * wbs, wbs);
+        }
+        const __m512i pick = _mm512_setr_epi32(k, k, k, k, k, k, k, k, k + 1, k + 1, k + 1, k + 1, k + 1, k + 1,
+                                               k + 1, k + 1);
+        UNROLL for (int c = 0; c < NC; c++) {
+            const uint8_t *y = ap[c] + (size_t)(i + k) * abs_ + aqo;
+            const __m512i y2 = join256(loadu256(y), loadu256(y + abs_));
+            UNROLL for (int r = 0; r < NR; r++) {
+                const __m512 p = block_dot2(kind, wq[r], y2);
+                const __m512 s = _mm512_permutexvar_ps(pick, _mm512_castps256_ps512(_mm256_load_ps(sc[r][c])));
+                t2[r][c] = _mm512_fmadd_ps(s, p, k == 0 ? join256_ps(corr[r][c], _mm256_set1_ps(-0.0f)) : t2[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < NR; r++)
+        UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(low256_ps(t2[r][c]), high256_ps(t2[r][c])));
+#else
+    UNROLL for (int k = 0; k < M; k++) {
+        __m256i wq[MAXR];
+        UNROLL for (int r = 0; r < NR; r++) wq[r] = load_wq(kind, wp[r] + (size_t)(i + k) * wbs);
+        UNROLL for (int c = 0; c < NC; c++) {
+            const __m256i y = loadu256(ap[c] + (size_t)(i + k) * abs_ + aqo);
+            UNROLL for (int r = 0; r < NR; r++) {
+                const __m256 p = block_dot(kind, wq[r], y);
+                const __m256 s = _mm256_broadcast_ss(&sc[r][c][k]);
+                if (k == 0) t0[r][c] = _mm256_fmadd_ps(s, p, corr[r][c]);
+                else if (k == 1) t1[r][c] = _mm256_mul_ps(s, p);
+                else if (k & 1) t1[r][c] = _mm256_fmadd_ps(s, p, t1[r][c]);
+                else t0[r][c] = _mm256_fmadd_ps(s, p, t0[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < NR; r++)
+        UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(t0[r][c], t1[r][c]));
+#endif
+}
+
 SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
                       const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const size_t wbs = wblock_bytes(kind);
@@ -369,71 +461,14 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
         UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_setzero_ps();
 
     int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        __m256 wd[MAXR], wm[MAXR];
-        UNROLL for (int r = 0; r < NR; r++) {
-            wd[r] = gather8_h(wp[r] + (size_t)i * wbs, wbs);
-            wm[r] = hm ? gather8_h(wp[r] + (size_t)i * wbs + 2, wbs) : wd[r];
-        }
-        float sc[MAXR][MAXC][8] __attribute__((aligned(32)));
-        __m256 corr[MAXR][MAXC];
-#if defined(SK_QUANT_VNNI512)
-        __m512 t2[MAXR][MAXC];
-#else
-        __m256 t0[MAXR][MAXC], t1[MAXR][MAXC];
-#endif
-        UNROLL for (int c = 0; c < NC; c++) {
-            const __m256 ad8 = _mm256_loadu_ps(ad[c] + i);
-            __m256 at8 = _mm256_setzero_ps();
-            if (hc) at8 = _mm256_loadu_ps(at[c] + i);
-            if (hc && !hm) at8 = _mm256_mul_ps(at8, koff);
-            UNROLL for (int r = 0; r < NR; r++) {
-                _mm256_store_ps(sc[r][c], _mm256_mul_ps(wd[r], ad8));
-                // corr lane k: block k's constant term; summed over lanes by the final reduction
-                corr[r][c] = hc ? _mm256_mul_ps(hm ? wm[r] : wd[r], at8) : _mm256_setzero_ps();
-            }
-        }
-#if defined(SK_QUANT_VNNI512)
-        // two blocks per 512-bit vector: even blocks in the low half (t0's lanes), odd ones in the high
-        // half (t1's; −0 as the first addend makes that fmadd the plain product): the same sequence
-        UNROLL for (int k = 0; k < 8; k += 2) {
-            __m512i wq[MAXR];
-            UNROLL for (int r = 0; r < NR; r++) {
-                wq[r] = load_wq2(kind, wp[r] + (size_t)(i + k) * wbs, wbs);
-            }
-            const __m512i pick = _mm512_setr_epi32(k, k, k, k, k, k, k, k, k + 1, k + 1, k + 1, k + 1, k + 1, k + 1,
-                                                   k + 1, k + 1);
-            UNROLL for (int c = 0; c < NC; c++) {
-                const uint8_t *y = ap[c] + (size_t)(i + k) * abs_ + aqo;
-                const __m512i y2 = join256(loadu256(y), loadu256(y + abs_));
-                UNROLL for (int r = 0; r < NR; r++) {
-                    const __m512 p = block_dot2(kind, wq[r], y2);
-                    const __m512 s = _mm512_permutexvar_ps(pick, _mm512_castps256_ps512(_mm256_load_ps(sc[r][c])));
-                    t2[r][c] = _mm512_fmadd_ps(s, p, k == 0 ? join256_ps(corr[r][c], _mm256_set1_ps(-0.0f)) : t2[r][c]);
-                }
-            }
-        }
-        UNROLL for (int r = 0; r < NR; r++)
-            UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(low256_ps(t2[r][c]), high256_ps(t2[r][c])));
-#else
-        UNROLL for (int k = 0; k < 8; k++) {
-            __m256i wq[MAXR];
-            UNROLL for (int r = 0; r < NR; r++) wq[r] = load_wq(kind, wp[r] + (size_t)(i + k) * wbs);
-            UNROLL for (int c = 0; c < NC; c++) {
-                const __m256i y = loadu256(ap[c] + (size_t)(i + k) * abs_ + aqo);
-                UNROLL for (int r = 0; r < NR; r++) {
-                    const __m256 p = block_dot(kind, wq[r], y);
-                    const __m256 s = _mm256_broadcast_ss(&sc[r][c][k]);
-                    if (k == 0) t0[r][c] = _mm256_fmadd_ps(s, p, corr[r][c]);
-                    else if (k == 1) t1[r][c] = _mm256_mul_ps(s, p);
-                    else if (k & 1) t1[r][c] = _mm256_fmadd_ps(s, p, t1[r][c]);
-                    else t0[r][c] = _mm256_fmadd_ps(s, p, t0[r][c]);
-                }
-            }
-        }
-        UNROLL for (int r = 0; r < NR; r++)
-            UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_add_ps(t0[r][c], t1[r][c]));
-#endif
+    for (; i + 8 <= nb; i += 8) b32_step(kind, NR, NC, 8, i, wp, ap, ad, at, acc);
+    if (i + 4 <= nb) {
+        b32_step(kind, NR, NC, 4, i, wp, ap, ad, at, acc);
+        i += 4;
+    }
+    if (i + 2 <= nb) {
+        b32_step(kind, NR, NC, 2, i, wp, ap, ad, at, acc);
+        i += 2;
     }
     for (; i < nb; i++) {
         __m256i wq[MAXR];

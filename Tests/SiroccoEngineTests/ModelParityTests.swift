@@ -1,6 +1,7 @@
 // End-to-end parity with llama.cpp on real models — SmolLM2-135M-Instruct Q4_1 (the default) and
 // Gemma 3 270M Q4_K_M (sliding window 512; prompts of 1,181 and 559 tokens exceed it): same prompt
-// tokens → top-5 logits within tolerance, and the same 32-token greedy continuation.
+// tokens → top-5 logits within tolerance, and the same 32-token greedy continuation except at
+// near-ties (followed on llama.cpp's path, so all 32 steps are compared).
 
 import CKernels
 import Foundation
@@ -68,6 +69,8 @@ func parityModel(_ name: String) throws -> Model {
         let model = try parityModel(name)
         let context = InferenceContext(model: model, contextLength: 2048, threads: 2)
         var exact = 0
+        var flips = 0
+        var nearTies = 0
         var allDiffs: [Float] = []
         var ownDiffs: [Float] = []
         let prompts = try ReferenceModel.reference(reference).prompts
@@ -76,6 +79,7 @@ func parityModel(_ name: String) throws -> Model {
             var logits = try context.evaluate(p.ids)
             var produced: [Int32] = []
             for (k, step) in p.steps.enumerated() {
+                if step.top5[0][1] - step.top5[1][1] < nearTieMargin { nearTies += 1 }
                 let diff = step.top5.map { abs(logits[Int($0[0])] - $0[1]) }.max()!
                 allDiffs.append(diff)
                 ownDiffs.append(p.flash_attn_off.top5_maxdiff[k])
@@ -87,11 +91,12 @@ func parityModel(_ name: String) throws -> Model {
                     // only a near-tie may flip
                     #expect(isNearTie(next, top5: step.top5),
                             "\(p.name): diverged at step \(k) to \(next) (llama.cpp's top five \(step.top5))")
-                    break
+                    flips += 1
                 }
-                logits = try context.evaluate([next])
+                // llama.cpp's token goes in, so every step compares logits along llama.cpp's path
+                logits = try context.evaluate([step.id])
             }
-            if produced == p.greedy {
+            if produced == p.greedy {  // no flip: the same text
                 exact += 1
                 #expect(model.tokenizer.decode(produced, renderSpecial: true) == p.greedy_text, "\(p.name)")
             }
@@ -99,14 +104,14 @@ func parityModel(_ name: String) throws -> Model {
         let median = allDiffs.sorted()[allDiffs.count / 2]
         let ownMedian = ownDiffs.sorted()[ownDiffs.count / 2]
         if ProcessInfo.processInfo.environment["SIROCCO_PARITY_REPORT"] != nil {
-            print("parity \(name): \(exact)/\(prompts.count) exact, median step diff \(median) (llama.cpp FA on/off \(ownMedian)), max \(allDiffs.max()!)")
+            print("parity \(name): \(exact)/\(prompts.count) exact, \(flips) flips at \(nearTies) near-ties, median step diff \(median) (llama.cpp FA on/off \(ownMedian)), max \(allDiffs.max()!)")
         }
         #expect(median <= 1.3 * ownMedian, "\(name): median per-step difference \(median), llama.cpp's own \(ownMedian)")
-        // measured on SmolLM2: with the F16 accumulator emulated in F32 (AVX2), 3 of 6 prompts match
-        // all 32 greedy tokens, the others flip at llama.cpp margins of 0.13, 0.02 and 0.075 (where
-        // llama.cpp flips itself without flash attention); in native F16 (AVX512-FP16) 5 of 6, the
-        // sixth at a three-way tie (llama.cpp's top three within 0.025)
-        #expect(exact * 2 >= prompts.count, "\(name): only \(exact) of \(prompts.count) prompts matched all 32 greedy tokens")
+        // A flip at a near-tie is a coin toss once the margin is below our typical difference (~0.27),
+        // so how many prompts match all 32 tokens is luck: rounding-order changes in the kernels moved
+        // SmolLM2 between 1 and 5 of 6. Measured: 1 to 6 flips at SmolLM2's 27 near-tie steps (margins
+        // 0.005 to 0.15), 1 at Gemma's 11. An error with a direction would flip most of them.
+        #expect(flips * 2 <= nearTies, "\(name): \(flips) flips at \(nearTies) near-tie steps")
     }
 
     @Test func promptInBatchesEqualsOneBatch() throws {

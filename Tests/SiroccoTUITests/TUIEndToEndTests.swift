@@ -124,7 +124,7 @@ import Testing
     }
 
     @Test func twoPanesAnswerSideBySide() throws {
-        let t = try start(["--max-tokens", "96"], models: 2)
+        let t = try start(["--max-tokens", "48"], models: 2)  // short enough to keep the question in view
         defer { t.close() }
         let first = try t.waitFor(text: TUIEndToEndTests.ready)
         #expect(first.contains("1 · SmolLM2") && first.contains("2 · SmolLM2"))
@@ -137,7 +137,7 @@ import Testing
         let done = try t.waitFor("both answers finished", timeout: 90) { screen in
             screen.components(separatedBy: TUIEndToEndTests.idle).count - 1 == 2 && !screen.contains("answering…")
         }
-        #expect(done.components(separatedBy: "› Name a colour.").count - 1 == 2)
+        #expect(done.components(separatedBy: "› Name a colour.").count - 1 == 2, "\(done)")
         for pane in 0..<2 {
             let lines = StatsReader.conversation(done, pane: pane)
             let question = try #require(lines.firstIndex { $0.contains("› Name a colour.") })
