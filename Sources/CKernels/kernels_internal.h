@@ -125,6 +125,15 @@ SK_INLINE float sk_bf16_to_float(uint16_t h) { return sk_bits_to_f32((uint32_t)h
 // with nbp = nb rounded up to a multiple of 8 and zeros in the padding. sk_quantize_row writes it.
 
 SK_INLINE int64_t sk_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/// How far ahead a kernel reading weights once (one token) asks for them: a page, because the
+/// hardware prefetchers stop at page boundaries (rows streamed from DRAM: ~1.5x faster).
+#define SK_STREAM_AHEAD 4096
+
+/// Prefetches the 64-byte lines of [p, p + bytes) SK_STREAM_AHEAD bytes further on.
+SK_INLINE void sk_prefetch_stream(const void *p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)p + SK_STREAM_AHEAD + o, 0, 3);
+}
 SK_INLINE size_t sk_act_side_offset(size_t block_bytes, int64_t nb) { return (size_t)sk_round_up(nb * (int64_t)block_bytes, 32); }
 SK_INLINE int64_t sk_act_nbp(int64_t nb) { return sk_round_up(nb, 8); }
 
@@ -182,6 +191,14 @@ SK_INLINE int sk_weight_index(int type) {
 // Float weight rows (F32, F16, BF16) as the float matmul kernels read them
 
 enum { KF32, KF16, KBF16 };
+
+/// Bytes per element of a float weight row.
+SK_INLINE size_t sk_float_weight_size(const int kind) { return kind == KF32 ? 4 : 2; }
+
+/// Address of element i of a float weight row.
+SK_INLINE const void *sk_float_weight_at(const int kind, const void *p, int64_t i) {
+    return (const uint8_t *)p + (size_t)i * sk_float_weight_size(kind);
+}
 
 /// Element i of a float weight row, as a float (the scalar tail of the vector kernels).
 SK_INLINE float sk_float_weight(const int kind, const void *p, int64_t i) {
