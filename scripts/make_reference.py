@@ -5,7 +5,11 @@ Uses llama-cpp-python's low-level (ctypes) API so that every step is explicit:
 tokenization, detokenization, one batched prompt decode and one 1-token decode per
 greedy step, reading logits with llama_get_logits_ith(ctx, -1).
 
-    python3 scripts/make_reference.py [--model PATH] [--out PATH]
+    python3 scripts/make_reference.py [--model PATH] [--out PATH] [--suite NAME] [--cache-type f16|q8_0]
+
+--cache-type q8_0 stores keys and values as Q8_0 (llama.cpp's --cache-type-k/-v q8_0, which needs
+flash attention); its noise-floor replay then uses llama.cpp's default F16 cache instead of
+turning flash attention off, and records how far the cache type alone moves the logits.
 
 Requires: pip install llama-cpp-python (tested with 0.3.36), numpy (its dependency).
 """
@@ -40,6 +44,8 @@ N_GREEDY = 32
 TOPK = 5
 ROUND = 5
 GGML_TYPE_F16 = 1
+GGML_TYPE_Q8_0 = 8
+CACHE_TYPES = {"f16": GGML_TYPE_F16, "q8_0": GGML_TYPE_Q8_0}
 
 # --------------------------------------------------------------------------------------
 # Test inputs
@@ -297,7 +303,10 @@ def main() -> None:
                     help="prompt set: smollm2 (default model) or gemma3 (prompts longer than its 512 window)")
     ap.add_argument("--threads", type=int, default=N_THREADS,
                     help=f"llama.cpp threads (default {N_THREADS}; the committed fixture uses {N_THREADS})")
+    ap.add_argument("--cache-type", choices=sorted(CACHE_TYPES), default="f16",
+                    help="KV cache type for keys and values (default f16, llama.cpp's default)")
     args = ap.parse_args()
+    quantized_cache = args.cache_type != "f16"
 
     if not os.path.isfile(args.model):
         die(f"model not found: {args.model} (run scripts/setup-models.sh)")
@@ -323,6 +332,9 @@ def main() -> None:
     cparams.n_threads_batch = args.threads
     if cparams.type_k != GGML_TYPE_F16 or cparams.type_v != GGML_TYPE_F16:
         die(f"unexpected default KV types k={cparams.type_k} v={cparams.type_v}")
+    if quantized_cache:  # a quantized V cache needs flash attention
+        cparams.type_k = cparams.type_v = CACHE_TYPES[args.cache_type]
+        cparams.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_ENABLED
     n_log_before_ctx = len(_LOG_LINES)
     ctx = C.llama_init_from_model(model, cparams)
     if not ctx:
@@ -332,7 +344,7 @@ def main() -> None:
     # context creation and logs "Flash Attention enabled" or "... not supported, set to disabled".
     ctx_log = "".join(_LOG_LINES[n_log_before_ctx:])
     fa_name = (C.llama_flash_attn_type_name(default_fa_type) or b"?").decode()
-    if re.search(r"Flash Attention enabled", ctx_log):
+    if re.search(r"Flash Attention enabled|flash_attn\s*=\s*enabled", ctx_log):
         flash_attn = True
     elif re.search(r"Flash Attention not supported|flash_attn\s*=\s*disabled", ctx_log):
         flash_attn = False
@@ -393,17 +405,20 @@ def main() -> None:
     if again["top5"] != prompts[0]["top5"] or again["greedy"] != prompts[0]["greedy"]:
         die("re-running the first prompt after llama_memory_clear gave different results")
 
-    # noise floor: the same prompts with flash attention forced off (same threads, f16 KV),
-    # teacher-forced along the reference greedy path
+    # noise floor: the same prompts with flash attention forced off (same threads, f16 KV), or
+    # for a quantized cache with llama.cpp's default F16 cache, teacher-forced along the reference
+    # greedy path
     cparams_nofa = C.llama_context_default_params()
     cparams_nofa.n_ctx, cparams_nofa.n_batch, cparams_nofa.n_ubatch = N_CTX, N_BATCH, N_BATCH
     cparams_nofa.n_threads = cparams_nofa.n_threads_batch = args.threads
-    cparams_nofa.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    if not quantized_cache:
+        cparams_nofa.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED
     ctx_nofa = C.llama_init_from_model(model, cparams_nofa)
     if not ctx_nofa:
-        die("llama_init_from_model (flash attention off) failed")
+        die("llama_init_from_model (noise-floor context) failed")
+    floor_key = "f16_cache" if quantized_cache else "flash_attn_off"
     for entry in prompts:
-        entry["flash_attn_off"] = cross_check(ctx_nofa, n_vocab, entry)
+        entry[floor_key] = cross_check(ctx_nofa, n_vocab, entry)
     C.llama_free(ctx_nofa)
     t_prompts = time.perf_counter() - t1
 
@@ -420,7 +435,7 @@ def main() -> None:
         "n_ubatch": N_BATCH,
         "flash_attn": flash_attn,
         "flash_attn_setting": fa_name,
-        "kv_type": "f16",
+        "kv_type": args.cache_type,
         "logit_decimals": ROUND,
         "notes": (
             "tokenize: add_special=True, parse_special=True; tokenize_plain: parse_special=False. "
@@ -432,7 +447,9 @@ def main() -> None:
             "(steps[0] = logits after the prompt). Greedy does not stop at EOS. Ties: lowest id. "
             "flash_attn_off: the same prompt replayed with flash attention disabled (otherwise identical "
             "settings), teacher-forced along 'greedy': per step its argmax and the max |logit difference| "
-            "over the reference top5 ids -- an empirical noise floor of llama.cpp itself."
+            "over the reference top5 ids -- an empirical noise floor of llama.cpp itself. "
+            "f16_cache (q8_0 fixtures, instead of flash_attn_off): the same replay with llama.cpp's default "
+            "F16 cache -- how far the cache type alone moves the logits."
         ),
         "vocab": {
             "n_vocab": n_vocab,
@@ -465,7 +482,7 @@ def main() -> None:
 
     # ---- summary ----
     print(f"llama-cpp-python {llama_cpp.__version__}; model {out['model_file']} sha256 {out['model_sha256'][:16]}…")
-    print(f"flash_attn: default setting '{fa_name}' -> {'enabled' if flash_attn else 'disabled'}; kv f16; "
+    print(f"flash_attn: default setting '{fa_name}' -> {'enabled' if flash_attn else 'disabled'}; kv {args.cache_type}; "
           f"n_ctx {N_CTX} n_threads {args.threads} n_batch {N_BATCH}")
     print(f"vocab: {out['vocab']}")
     print(f"tokenize cases: {len(tokenize_cases)} (+{len(tokenize_plain)} plain); detokenize cases: {len(detokenize)}")
@@ -474,10 +491,10 @@ def main() -> None:
     print(f"round-trip mismatches: {nrt} (parse_special) / {nrt_plain} (plain)")
     for p in prompts:
         minm = min(s["top2_margin"] for s in p["steps"])
-        off = p["flash_attn_off"]
+        off = p[floor_key]
         nflip = sum(1 for a, b in zip(off["argmax"], p["greedy"]) if a != b)
         print(f"  [{p['name']}] {p['n_prompt_tokens']} prompt tokens, top1 {p['top5'][0]}, "
-              f"min top2 margin {minm:.4f}; FA-off: max top5 |diff| {max(off['top5_maxdiff']):.3f}, "
+              f"min top2 margin {minm:.4f}; {floor_key}: max top5 |diff| {max(off['top5_maxdiff']):.3f}, "
               f"argmax flips {nflip}/{N_GREEDY}")
         print(f"      greedy: {p['greedy_text']!r}")
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes); load {t_load:.2f}s, prompts {t_prompts:.2f}s, "

@@ -12,10 +12,9 @@
 // slower. Each head's result is computed with the same operations in the same order as one head alone.
 #include "kernels_internal.h"
 
-#include <math.h>
+#include "attention_internal.h"
 
-#define BLOCK 32     // positions per block
-#define MAXQ 8       // heads per pass (larger groups take several passes)
+#include <math.h>
 
 // Scratch: [MAXQ][hd] query as floats; scores, rescale factors and weights, [MAXQ][BLOCK] each;
 // the block's values as floats, [BLOCK][hd] (converted once for all heads of the group).
@@ -26,14 +25,6 @@ static inline float *weights_of(float *scratch, int64_t hd) { return scratch + M
 static inline float *values_of(float *scratch, int64_t hd) { return scratch + MAXQ * hd + 3 * MAXQ * BLOCK; }
 
 static inline float round_half(float x) { return sk_half_to_float_scalar(sk_float_to_half_scalar(x)); }
-
-// Clips segment `s` to positions [lo, hi): first row and row count (count ≤ 0: nothing).
-static inline int64_t clip(const sk_kv_segment *s, int64_t lo, int64_t hi, int64_t *first) {
-    const int64_t a = s->pos > lo ? s->pos : lo;
-    const int64_t b = s->pos + s->n < hi ? s->pos + s->n : hi;
-    *first = a - s->pos;
-    return b - a;
-}
 
 static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
                            int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
@@ -48,8 +39,8 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
             int64_t first;
             const int64_t n = clip(&segs[si], lo, hi, &first);
             for (int64_t t = first; t < first + n; t++) {
-                const uint16_t *kt = segs[si].k + t * hd;
-                const uint16_t *vt = segs[si].v + t * hd;
+                const uint16_t *kt = (const uint16_t *)segs[si].k + t * hd;
+                const uint16_t *vt = (const uint16_t *)segs[si].v + t * hd;
                 float dot = 0.0f;
                 for (int64_t d = 0; d < hd; d++) dot += sk_half_to_float_scalar(kt[d]) * qf[d];
                 const float s = dot * scale;
@@ -153,49 +144,6 @@ SK_INLINE void block_values8(float *acc, const float *v, int64_t nb, int64_t hd,
         a = round_h8(_mm256_fmadd_ps(_mm256_loadu_ps(v + b * hd), _mm256_broadcast_ss(weight + b), a));
     }
     _mm256_storeu_ps(acc, a);
-}
-
-// Turns head j's scores into factors: rescale[b] = e^(M_old − s) where s is a new running maximum
-// (weight 1), else weight[b] = e^(s − M). Returns whether any rescale happened; updates *m, *sum.
-SK_INLINE int block_softmax(const float *sc, float *rs, float *ws, int64_t nb, float *m, float *sum) {
-    __m256 bm = _mm256_set1_ps(-INFINITY);
-    for (int64_t b = 0; b < BLOCK; b += 8) bm = _mm256_max_ps(bm, _mm256_loadu_ps(sc + b));  // padded with −inf
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(bm), _mm256_extractf128_ps(bm, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_movehdup_ps(h));
-    float mj = *m;
-    if (_mm_cvtss_f32(h) <= mj) {  // the usual case: no new maximum in this block
-        const __m256 vm = _mm256_set1_ps(mj);
-        __m256 total = _mm256_setzero_ps();
-        for (int64_t b = 0; b < BLOCK; b += 8) {
-            const __m256 e = sk_exp8(_mm256_sub_ps(_mm256_loadu_ps(sc + b), vm));  // −inf padding → 0
-            _mm256_storeu_ps(ws + b, e);
-            total = _mm256_add_ps(total, e);
-        }
-        *sum += hsum8(total);
-        return 0;
-    }
-    for (int64_t b = 0; b < nb; b++) {
-        const float s = sc[b];
-        if (s > mj) {
-            rs[b] = mj - s;
-            ws[b] = 0.0f;
-            mj = s;
-        } else {
-            rs[b] = 0.0f;
-            ws[b] = s - mj;
-        }
-    }
-    for (int64_t b = nb; b < BLOCK; b++) rs[b] = ws[b] = 0.0f;
-    for (int64_t b = 0; b < nb; b += 8) {
-        _mm256_storeu_ps(rs + b, sk_exp8(_mm256_loadu_ps(rs + b)));
-        _mm256_storeu_ps(ws + b, sk_exp8(_mm256_loadu_ps(ws + b)));
-    }
-    float sj = *sum;
-    for (int64_t b = 0; b < nb; b++) sj = sj * rs[b] + ws[b];
-    *m = mj;
-    *sum = sj;
-    return 1;
 }
 
 #pragma clang attribute pop
@@ -329,8 +277,8 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
             const int64_t n = clip(&segs[si], lo, hi, &first);
             for (int64_t t = first; t < first + n; t += BLOCK) {
                 const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
-                const uint16_t *k = segs[si].k + t * hd;
-                const uint16_t *v = segs[si].v + t * hd;
+                const uint16_t *k = (const uint16_t *)segs[si].k + t * hd;
+                const uint16_t *v = (const uint16_t *)segs[si].v + t * hd;
                 // the cache streams from memory: ask for the rows four blocks ahead while this one computes,
                 // a few lines at a time (a burst of prefetches would stall on the fill buffers)
                 const int64_t ahead = t + 4 * BLOCK + nb <= first + n ? 4 * BLOCK * hd : 0;

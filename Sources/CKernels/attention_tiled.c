@@ -37,8 +37,8 @@ static tile_scratch carve(float *s, int64_t hd) {
 static void load_block(const sk_kv_segment *s, int64_t t, int64_t nk, int64_t hd, tile_scratch *ts) {
     for (int64_t k = 0; k < TK; k++) {
         if (k < nk) {
-            const uint16_t *kr = s->k + (t + k) * hd;
-            const uint16_t *vr = s->v + (t + k) * hd;
+            const uint16_t *kr = (const uint16_t *)s->k + (t + k) * hd;
+            const uint16_t *vr = (const uint16_t *)s->v + (t + k) * hd;
             for (int64_t d = 0; d < hd; d++) {
                 ts->kt[d * TK + k] = sk_half_to_float_scalar(kr[d]);
                 ts->v[k * hd + d] = sk_half_to_float_scalar(vr[d]);
@@ -164,14 +164,14 @@ SK_INLINE void transpose_store(const uint16_t *k0, int64_t hd, float *dst) {
 static void load_block_avx2(const sk_kv_segment *s, int64_t t, int64_t nk, int64_t hd, tile_scratch *ts) {
     const int64_t full = nk / 8 * 8;
     for (int64_t k = 0; k < full; k += 8) {
-        for (int64_t d = 0; d < hd; d += 8) transpose_store(s->k + (t + k) * hd + d, hd, ts->kt + d * TK + k);
+        for (int64_t d = 0; d < hd; d += 8) transpose_store((const uint16_t *)s->k + (t + k) * hd + d, hd, ts->kt + d * TK + k);
     }
     for (int64_t k = full; k < TK; k++) {
-        for (int64_t d = 0; d < hd; d++) ts->kt[d * TK + k] = k < nk ? _cvtsh_ss(s->k[(t + k) * hd + d]) : 0.0f;
+        for (int64_t d = 0; d < hd; d++) ts->kt[d * TK + k] = k < nk ? _cvtsh_ss(((const uint16_t *)s->k)[(t + k) * hd + d]) : 0.0f;
     }
     for (int64_t k = 0; k < TK; k++) {
         for (int64_t d = 0; d < hd; d += 8) {
-            _mm256_storeu_ps(ts->v + k * hd + d, k < nk ? load_h8(s->v + (t + k) * hd + d) : _mm256_setzero_ps());
+            _mm256_storeu_ps(ts->v + k * hd + d, k < nk ? load_h8((const uint16_t *)s->v + (t + k) * hd + d) : _mm256_setzero_ps());
         }
     }
 }

@@ -20,6 +20,8 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .upToNextOption,
             help: "Context depths (e.g. 100 2000): generation speed after each many tokens of context, measured alternately in every repeat, with the ratio of the last to the first.")
     var depths: [Int] = []
+    @Option(help: cacheTypeHelp)
+    var cacheType: KVCacheType = .f16
     @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb (and depth_gen_tps).")
     var json = false
 
@@ -38,8 +40,8 @@ struct BenchCommand: ParsableCommand {
         try reportingErrors {
             let model = try modelOptions.load()
             if !depths.isEmpty { return try runDepths(model) }
-            let context = InferenceContext(model: model, contextLength: promptTokens + genTokens + 1,
-                                           batchSize: 512, threads: threads)
+            let context = try InferenceContext(model: model, contextLength: promptTokens + genTokens + 1,
+                                               batchSize: 512, threads: threads, cacheType: cacheType)
             // deterministic pseudo-random prompt tokens (as llama-bench uses random tokens)
             let vocab = model.config.vocabularySize
             let prompt = (0..<promptTokens).map { TokenID(($0 * 7919 + 13) % vocab) }
@@ -65,11 +67,12 @@ struct BenchCommand: ParsableCommand {
             let tg = median(genRates)
             let rss = peakRSSMegabytes()
             if json {
-                print(String(format: "{\"prompt_tps\": %.2f, \"gen_tps\": %.2f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d}",
+                print(String(format: "{\"prompt_tps\": %.2f, \"gen_tps\": %.2f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d, \"cache_type\": \"\(cacheType.rawValue)\"}",
                              pp, tg, rss, threads, promptTokens, genTokens, repeats))
             } else {
                 print("model:       \(model.file.path)")
                 print("threads:     \(threads)")
+                print("KV cache:    \(cacheType.rawValue)")
                 print(String(format: "prompt:      %.1f tokens/s  (pp%d, median of %d)", pp, promptTokens, repeats))
                 print(String(format: "generation:  %.1f tokens/s  (tg%d, median of %d)", tg, genTokens, repeats))
                 print(String(format: "peak RSS:    %.1f MB", rss))
@@ -82,8 +85,8 @@ extension BenchCommand {
     /// Generation speed after each depth of context, the depths alternating inside every repeat so
     /// a noisy machine affects them alike.
     func runDepths(_ model: Model) throws {
-        let context = InferenceContext(model: model, contextLength: depths.max()! + genTokens + 1,
-                                       batchSize: 512, threads: threads)
+        let context = try InferenceContext(model: model, contextLength: depths.max()! + genTokens + 1,
+                                           batchSize: 512, threads: threads, cacheType: cacheType)
         let vocab = model.config.vocabularySize
         let clock = ContinuousClock()
         var rates = [[Double]](repeating: [], count: depths.count)
@@ -103,11 +106,12 @@ extension BenchCommand {
         let ratio = medians.last! / medians.first!
         if json {
             let pairs = zip(depths, medians).map { String(format: "\"%d\": %.2f", $0, $1) }.joined(separator: ", ")
-            print(String(format: "{\"depth_gen_tps\": {%@}, \"ratio_last_first\": %.3f, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d}",
+            print(String(format: "{\"depth_gen_tps\": {%@}, \"ratio_last_first\": %.3f, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d, \"cache_type\": \"\(cacheType.rawValue)\"}",
                          pairs, ratio, threads, genTokens, repeats))
         } else {
             print("model:       \(model.file.path)")
             print("threads:     \(threads)")
+            print("KV cache:    \(cacheType.rawValue)")
             for (depth, tps) in zip(depths, medians) {
                 print(String(format: "depth %6d: %.1f tokens/s  (tg%d, median of %d)", depth, tps, genTokens, repeats))
             }

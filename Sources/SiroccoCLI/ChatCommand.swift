@@ -35,6 +35,8 @@ struct ChatCommand: ParsableCommand {
     var ctxSize = 4096
     @Option(name: [.customShort("n"), .long], help: "Most tokens in one answer.")
     var maxTokens = 2048
+    @Option(help: cacheTypeHelp)
+    var cacheType: KVCacheType = .f16
 
     func run() throws {
         try reportingErrors {
@@ -44,7 +46,7 @@ struct ChatCommand: ParsableCommand {
                 modelPaths: model, defaultModelPath: defaults.resolvedPath,
                 missingDefaultModelHint: "default model not found at \(defaults.resolvedPath); run scripts/setup-models.sh or pass --model PATH",
                 themeName: theme, resume: resume, systemPrompt: system, template: template, contextLength: ctxSize,
-                maxAnswerTokens: maxTokens, threads: threads, settings: settings)
+                maxAnswerTokens: maxTokens, threads: threads, cacheType: cacheType, settings: settings)
             let status: Int32
             do { status = try ChatTUI.run(options) } catch let error as ChatStartError {
                 throw CLIError(error.description)

@@ -23,6 +23,8 @@ struct RunCommand: ParsableCommand {
     var threads: Int = defaultThreadCount()
     @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
     var ctxSize = 4096
+    @Option(help: cacheTypeHelp)
+    var cacheType: KVCacheType = .f16
     @Flag(help: "Do not print timings to stderr.")
     var quiet = false
 
@@ -53,12 +55,13 @@ struct RunCommand: ParsableCommand {
             if tokens.count >= ctxSize {
                 throw CLIError("the prompt is \(tokens.count) tokens, longer than the context (\(ctxSize)); use a larger --ctx-size")
             }
-            let context = InferenceContext(model: model, contextLength: min(ctxSize, tokens.count + maxTokens), threads: threads)
+            let context = try InferenceContext(model: model, contextLength: min(ctxSize, tokens.count + maxTokens), threads: threads,
+                                               cacheType: cacheType)
             var sampler = SamplerChain(settings: settings)
             let out = FileHandle.standardOutput
-            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler) { event in
+            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler, onEvent: { event in
                 if case let .text(piece) = event { out.write(Data(piece.utf8)) }
-            }
+            })
             out.write(Data("\n".utf8))
             if !quiet {
                 let s = result.stats

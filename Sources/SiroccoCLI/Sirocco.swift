@@ -66,3 +66,8 @@ extension ParsableCommand {
 }
 
 func defaultThreadCount() -> Int { ProcessInfo.processInfo.activeProcessorCount }
+
+extension KVCacheType: ExpressibleByArgument {}
+
+let cacheTypeHelp = ArgumentHelp(
+    "KV cache type: f16 (llama.cpp's default) or q8_0 (half the bytes per cached position, as llama.cpp's --cache-type-k/-v q8_0).")

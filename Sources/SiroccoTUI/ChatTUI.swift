@@ -23,11 +23,15 @@ public struct ChatOptions: Sendable {
     public var maxAnswerTokens: Int
     /// Worker threads per session (default: cores / panes, at least 1).
     public var threads: Int?
+    /// How every session's KV cache stores keys and values.
+    public var cacheType: KVCacheType
     public var settings: SamplerSettings
 
     public init(modelPaths: [String], defaultModelPath: String, missingDefaultModelHint: String, themeName: String? = nil,
                 resume: Bool = false, systemPrompt: String? = nil, template: String? = nil, contextLength: Int = 4096,
-                maxAnswerTokens: Int = 2048, threads: Int? = nil, settings: SamplerSettings = SamplerSettings()) {
+                maxAnswerTokens: Int = 2048, threads: Int? = nil, cacheType: KVCacheType = .f16,
+                settings: SamplerSettings = SamplerSettings()) {
+        self.cacheType = cacheType
         self.modelPaths = modelPaths
         self.defaultModelPath = defaultModelPath
         self.missingDefaultModelHint = missingDefaultModelHint

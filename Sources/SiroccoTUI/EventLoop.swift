@@ -374,8 +374,8 @@ final class EventLoop {
                         models[path] = model
                     }
                     let format = try options.template.map { try ChatFormat.named($0, for: model) }
-                    let session = ChatSession(model: model, contextLength: options.contextLength, threads: threads,
-                                              format: format, systemPrompt: options.systemPrompt, settings: options.settings)
+                    let session = try ChatSession(model: model, contextLength: options.contextLength, threads: threads,
+                                                  cacheType: options.cacheType, format: format, systemPrompt: options.systemPrompt, settings: options.settings)
                     session.maxAnswerTokens = options.maxAnswerTokens
                     sessions.append(session)
                 }

@@ -63,6 +63,7 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:]) thro
         (["run", "--prompt", "hi", "--max-tokens", "0"], "--max-tokens"),
         (["run", "--prompt", "hi", "--temp=-1"], "temperature"),
         (["run", "--prompt", "hi", "--top-p", "1.5"], "top-p"),
+        (["run", "--prompt", "hi", "--cache-type", "q4_0"], "cache-type"),
     ])
     func invalidArguments(arguments: [String], message: String) throws {
         expectOneLineError(try runSirocco(arguments), containing: message)
@@ -101,6 +102,11 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:]) thro
         #expect(Set(depths?.keys.map { $0 } ?? []) == ["8", "40"], "\(r.stdout)")
         #expect((depths?.values.allSatisfy { $0 > 0 }) == true)
         #expect(report?["ratio_last_first"] is Double)
+        #expect(report?["cache_type"] as? String == "f16")
+        let q8 = try runSirocco(["bench", "-p", "8", "-n", "2", "-r", "1", "--threads", "2", "--cache-type", "q8_0", "--json"])
+        #expect(q8.status == 0, "\(q8.stderr)")
+        let q8Report = try JSONSerialization.jsonObject(with: Data(q8.stdout.utf8)) as? [String: Any]
+        #expect(q8Report?["cache_type"] as? String == "q8_0" && (q8Report?["gen_tps"] as? Double ?? 0) > 0, "\(q8.stdout)")
         expectOneLineError(try runSirocco(["bench", "--depths", "0"]), containing: "--depths")
     }
 

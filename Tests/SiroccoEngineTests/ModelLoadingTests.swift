@@ -117,7 +117,7 @@ extension ModelError {
         case let .unsupportedArchitecture(f, _, _), let .missingKey(f, _), let .badHyperparameter(f, _, _),
              let .missingTensor(f, _), let .badTensorShape(f, _, _, _), let .unsupportedTensorType(f, _, _):
             return f
-        case .contextFull, .invalidToken:
+        case .contextFull, .invalidToken, .unsupportedCacheType:
             return ""
         }
     }

@@ -51,7 +51,10 @@ enum ReferenceModel {
             var greedy: [Int32]
             var greedy_text: String
             var steps: [Step]
-            var flash_attn_off: FlashAttentionOff
+            /// F16 fixtures: llama.cpp with flash attention off, along the same path.
+            var flash_attn_off: FlashAttentionOff?
+            /// Q8_0-cache fixtures: llama.cpp with its default F16 cache, along the same path.
+            var f16_cache: FlashAttentionOff?
         }
         var tokenize: [Case]
         var tokenize_plain: [Case]

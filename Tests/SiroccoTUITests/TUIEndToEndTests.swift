@@ -46,7 +46,8 @@ import Testing
         #expect(first.contains("SmolLM2-135M-Instruct"))
         #expect(StatsReader.values("template", in: first) == ["model"])
 
-        let question = "What is the capital of France?"
+        // a question with a long answer: a short one can finish between two looks at the screen
+        let question = "Tell me a long story about a brave knight."
         try t.submit(question)
         // streaming: words of the answer on screen while the state says it is being written
         let streaming = try t.waitFor("the answer streaming", timeout: 60) { screen in

@@ -8,6 +8,9 @@
 //   decode).
 // - a tile of up to SK_ATTENTION_TILE query rows of one head (prompt batches): F32 throughout,
 //   scores for 64 keys at a time as a small matrix product, block-wise softmax.
+// A Q8_0 cache (llama.cpp's --cache-type-k/-v q8_0) has one path for every batch size, as in ggml:
+// one query row at a time, the query quantized to Q8_0, integer dot products, an F32 accumulator
+// (sk_attention_partial_q8_0, attention_q8.c).
 // Keys may come in several segments (a rolling buffer wraps around; a prompt chunk sits outside the
 // cache). AVX2/F16C paths are chosen at run time; the scalar paths compute the same way.
 #ifndef SIROCCO_ATTENTION_H
@@ -20,11 +23,11 @@
 extern "C" {
 #endif
 
-/// `n` consecutive cached positions starting at `pos`: key and value rows of `hd` F16 values each,
-/// `hd` apart.
+/// `n` consecutive cached positions starting at `pos`: key and value rows of `hd` values each, one
+/// row after the other (F16, or Q8_0 blocks for sk_attention_partial_q8_0).
 typedef struct {
-    const uint16_t *k;
-    const uint16_t *v;
+    const void *k;
+    const void *v;
     int64_t pos;
     int64_t n;
 } sk_kv_segment;
@@ -42,6 +45,17 @@ int64_t sk_attention_scratch_floats(int64_t hd);
 void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale,
                               const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
                               float *partials, int64_t partial_stride, float *scratch);
+
+/// sk_attention_partial_f16 for a Q8_0 cache (key and value rows of hd / 32 GGML Q8_0 blocks; hd a
+/// multiple of 32), computed as ggml computes attention over a quantized cache: the query quantized
+/// to Q8_0, integer dot products, an F32 accumulator.
+void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale,
+                               const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
+                               float *partials, int64_t partial_stride, float *scratch);
+
+/// Writes `n` floats (a multiple of 32) as Q8_0 blocks the way ggml's CPU backend stores rows into a
+/// Q8_0 cache: scale amax / 127 as F16, values × 127 / amax rounded to nearest (ties to even).
+void sk_f32_to_q8_0(const float *src, void *dst, int64_t n);
 
 /// Merges `n` partial results of one head (stride floats apart) into out[0..<hd]: the softmax-
 /// weighted sum of the values over all of their positions (zeros if none had any).

@@ -66,6 +66,9 @@ void sk_silu_mul(float *g, const float *u, int64_t n);
 void sk_gelu_mul(float *g, const float *u, int64_t n);
 /// g[i] = gelu(g[i]) * u[i] through ggml's F16 lookup table (as llama.cpp's CPU backend computes GeGLU).
 void sk_gelu_mul_table(float *g, const float *u, int64_t n);
+/// Rotates each `block` floats of x[0..<n] (block a power of two dividing n) by the orthonormal
+/// Walsh–Hadamard matrix llama.cpp uses around a quantized KV cache; applying it twice gives x back.
+void sk_hadamard_rotate(float *x, int64_t n, int64_t block);
 /// In-place softmax over n values; returns nothing. Uses max-subtraction.
 void sk_softmax(float *x, int64_t n);
 

@@ -27,10 +27,12 @@ public final class ChatSession: @unchecked Sendable {
     private let cancelled = Atomic<Bool>(false)
     private let busy = Atomic<Bool>(false)
 
+    /// Throws when the model's head size does not fit `cacheType`.
     public init(model: Model, contextLength: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                format: ChatFormat? = nil, systemPrompt: String? = nil, settings: SamplerSettings = SamplerSettings()) {
+                cacheType: KVCacheType = .f16, format: ChatFormat? = nil, systemPrompt: String? = nil,
+                settings: SamplerSettings = SamplerSettings()) throws {
         self.model = model
-        context = InferenceContext(model: model, contextLength: contextLength, threads: threads)
+        context = try InferenceContext(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
         _format = format ?? ChatFormat.forModel(model)
         _systemPrompt = systemPrompt
         _settings = settings
@@ -91,7 +93,7 @@ public final class ChatSession: @unchecked Sendable {
             }
             let thread = Thread { [self] in
                 do {
-                    try answer(text) { continuation.yield($0) }
+                    _ = try answer(text) { continuation.yield($0) }
                     busy.store(false, ordering: .releasing)
                     continuation.finish()
                 } catch {

@@ -21,7 +21,23 @@ public final class InferenceContext: @unchecked Sendable {
     /// The tokens whose keys and values the cache holds, in order.
     public private(set) var tokens: [TokenID] = []
 
-    public init(model: Model, contextLength: Int = 4096, batchSize: Int = 256, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// A context with llama.cpp's default F16 cache.
+    public convenience init(model: Model, contextLength: Int = 4096, batchSize: Int = 256,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.init(model: model, contextLength: contextLength, batchSize: batchSize, threads: threads, validCacheType: .f16)
+    }
+
+    /// A context whose cache stores keys and values as `cacheType`; throws when the model's head size
+    /// does not fit that type.
+    public convenience init(model: Model, contextLength: Int = 4096, batchSize: Int = 256,
+                            threads: Int = ProcessInfo.processInfo.activeProcessorCount, cacheType: KVCacheType) throws {
+        guard cacheType.supports(headDim: model.config.headDim) else {
+            throw ModelError.unsupportedCacheType(cacheType.rawValue, headDim: model.config.headDim)
+        }
+        self.init(model: model, contextLength: contextLength, batchSize: batchSize, threads: threads, validCacheType: cacheType)
+    }
+
+    private init(model: Model, contextLength: Int, batchSize: Int, threads: Int, validCacheType: KVCacheType) {
         let c = model.config
         self.model = model
         self.contextLength = max(1, contextLength)
@@ -31,7 +47,7 @@ public final class InferenceContext: @unchecked Sendable {
         multiplier = MatrixMultiplier(pool: pool, maxRows: self.batchSize,
                                       maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
-                        capacity: self.contextLength, windows: model.network.layerWindows)
+                        capacity: self.contextLength, windows: model.network.layerWindows, type: validCacheType)
         logitsBuffers = [[Float]](repeating: [Float](repeating: 0, count: c.vocabularySize), count: 2)
     }
 

@@ -1,8 +1,38 @@
-// KVCache: keys and values of past positions, stored as F16 (as llama.cpp's default cache).
+// KVCache: keys and values of past positions, stored as F16 (llama.cpp's default cache) or Q8_0.
 // A full-attention layer keeps every position (cell p holds position p); a sliding-window layer
 // keeps a rolling buffer of W cells (position p lives in cell p mod W), so its memory stays constant
 // however long the conversation grows. Layout per layer [kvHead][cell][headDim]: one head's keys
 // are contiguous, so attention reads memory sequentially.
+
+/// How the cache stores keys and values. F16 is llama.cpp's default; Q8_0 (llama.cpp's
+/// `--cache-type-k q8_0 --cache-type-v q8_0`) takes 34 bytes per 32 values instead of 64, so a long
+/// context costs half the memory and generation reads half the bytes per cached position.
+public enum KVCacheType: String, Sendable, CaseIterable, Codable {
+    case f16
+    case q8_0
+
+    /// Bytes of one key or value row of `headDim` values.
+    public func rowBytes(headDim: Int) -> Int {
+        switch self {
+        case .f16: headDim * 2
+        case .q8_0: headDim / 32 * 34
+        }
+    }
+
+    /// Whether rows of `headDim` values can be stored (Q8_0 needs whole 32-value blocks).
+    public func supports(headDim: Int) -> Bool { self == .f16 || headDim % 32 == 0 }
+
+    /// The Walsh–Hadamard blocks llama.cpp rotates rows by before storing them in a quantized cache
+    /// (queries and keys in blocks of the largest power of two ≥ 64 dividing the head size, values
+    /// and, back, the attention output in blocks of 64); nil when it does not rotate (an F16 cache,
+    /// or a head size that is not a multiple of 64).
+    public func rotationBlocks(headDim: Int) -> (keys: Int, values: Int)? {
+        guard self != .f16, headDim % 64 == 0 else { return nil }
+        var keys = 64
+        while headDim % (keys * 2) == 0 { keys *= 2 }
+        return (keys, 64)
+    }
+}
 
 /// The attention cache of one sequence.
 public final class KVCache: @unchecked Sendable {
@@ -13,16 +43,22 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     /// The window of each layer (nil: full attention).
     public let windows: [Int?]
+    /// How keys and values are stored.
+    public let type: KVCacheType
+    /// Bytes of one key (or value) row.
+    public let rowBytes: Int
     /// Positions currently held.
     public internal(set) var count = 0
 
     let cellsPerLayer: [Int]
     private let layerOffsets: [Int]
-    let keys: UnsafeMutablePointer<UInt16>
-    let values: UnsafeMutablePointer<UInt16>
+    let keys: UnsafeMutableRawPointer
+    let values: UnsafeMutableRawPointer
 
-    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int, windows: [Int?]) {
-        precondition(windows.count == layerCount)
+    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int, windows: [Int?], type: KVCacheType = .f16) {
+        precondition(windows.count == layerCount && type.supports(headDim: headDim))
+        self.type = type
+        rowBytes = type.rowBytes(headDim: headDim)
         self.layerCount = layerCount
         self.kvHeadCount = kvHeadCount
         self.headDim = headDim
@@ -33,11 +69,11 @@ public final class KVCache: @unchecked Sendable {
         var total = 0
         for cells in cellsPerLayer {
             offsets.append(total)
-            total += kvHeadCount * cells * headDim
+            total += kvHeadCount * cells * rowBytes
         }
         layerOffsets = offsets
-        keys = .allocate(capacity: max(total, 1))
-        values = .allocate(capacity: max(total, 1))
+        keys = .allocate(byteCount: max(total, 1), alignment: 64)
+        values = .allocate(byteCount: max(total, 1), alignment: 64)
     }
 
     convenience init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int) {
@@ -53,10 +89,10 @@ public final class KVCache: @unchecked Sendable {
     /// Whether layer `l` keeps a rolling buffer.
     func isWindowed(_ l: Int) -> Bool { cellsPerLayer[l] < capacity }
 
-    /// Element offset of `cell` of `head` in layer `l`.
+    /// Byte offset of `cell` of `head` in layer `l`.
     @inline(__always)
     func offset(layer l: Int, head: Int, cell: Int) -> Int {
-        layerOffsets[l] + (head * cellsPerLayer[l] + cell) * headDim
+        layerOffsets[l] + (head * cellsPerLayer[l] + cell) * rowBytes
     }
 
     /// The cell that holds `position` in layer `l`.
@@ -64,9 +100,9 @@ public final class KVCache: @unchecked Sendable {
     func cell(layer l: Int, position: Int) -> Int { position % cellsPerLayer[l] }
 
     /// Bytes the cache has reserved (keys and values).
-    public var byteCapacity: Int { cellsPerLayer.reduce(0, +) * kvHeadCount * headDim * 2 * 2 }
+    public var byteCapacity: Int { cellsPerLayer.reduce(0, +) * kvHeadCount * rowBytes * 2 }
     /// Bytes the held positions occupy.
-    public var bytesUsed: Int { cellsPerLayer.reduce(0) { $0 + min($1, count) } * kvHeadCount * headDim * 2 * 2 }
+    public var bytesUsed: Int { cellsPerLayer.reduce(0) { $0 + min($1, count) } * kvHeadCount * rowBytes * 2 }
 
     /// Occupancy per kind of layer: full layers (cells used / context) and windowed ones (cells used / W).
     public var occupancy: CacheOccupancy {

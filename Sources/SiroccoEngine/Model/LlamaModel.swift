@@ -29,8 +29,8 @@ final class ForwardScratch {
     let ropeSin: UnsafeMutablePointer<Float>
     let ropeCosLocal: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] windowed layers with their own base
     let ropeSinLocal: UnsafeMutablePointer<Float>
-    let chunkK: UnsafeMutablePointer<UInt16>  // [nKVHeads, batch, headDim] this batch's keys (F16), windowed layers
-    let chunkV: UnsafeMutablePointer<UInt16>
+    let chunkK: UnsafeMutableRawPointer  // [nKVHeads, batch] rows of this batch's keys in the cache's type, windowed layers
+    let chunkV: UnsafeMutableRawPointer
     // mixture of experts
     let routerLogits: UnsafeMutablePointer<Float>   // [batch, nExpert]
     let expertIn: UnsafeMutablePointer<Float>       // [batch, dim] rows routed to one expert
@@ -71,8 +71,8 @@ final class ForwardScratch {
         expertSum = buffer(c.isMixtureOfExperts ? maxBatch * c.embeddingLength : 1)
         expertWeights = buffer(maxBatch * experts)
         floats = [x, xb, q, k, v, attn, hb, hb2, attentionWork, attentionPartials, ropeCos, ropeSin, ropeCosLocal, ropeSinLocal, routerLogits, expertIn, expertOut, expertSum, expertWeights]
-        chunkK = .allocate(capacity: maxBatch * c.kvDim)
-        chunkV = .allocate(capacity: maxBatch * c.kvDim)
+        chunkK = .allocate(byteCount: maxBatch * c.kvDim * 2, alignment: 64)  // F16 rows are the largest
+        chunkV = .allocate(byteCount: maxBatch * c.kvDim * 2, alignment: 64)
         expertTokens = .allocate(capacity: maxBatch * experts)
         expertCounts = .allocate(capacity: experts)
         segments = .allocate(capacity: threads * 4)
@@ -125,6 +125,7 @@ final class LlamaModel {
             computeRopeTables(start: start, count: n, base: localBase, freqScale: 1, cos: s.ropeCosLocal, sin: s.ropeSinLocal)
         }
 
+        let rotation = cache.type.rotationBlocks(headDim: c.headDim)
         for (l, w) in weights.layers.enumerated() {
             // attention rmsnorm
             eachRows(n, pool) { r in rmsnorm(s.xb + r.lowerBound * dim, s.x + r.lowerBound * dim, w.attnNorm, rows: r.count) }
@@ -151,17 +152,28 @@ final class LlamaModel {
                 let cos = ropeCos + r.lowerBound * half, sin = ropeSin + r.lowerBound * half
                 applyRope(q, heads: c.headCount, rows: r.count, cos: cos, sin: sin)
                 applyRope(k, heads: c.kvHeadCount, rows: r.count, cos: cos, sin: sin)
+                if let blocks = rotation {  // a quantized cache holds rotated keys and values (as llama.cpp's)
+                    let v = s.v + r.lowerBound * c.kvDim
+                    sk_hadamard_rotate(q, Int64(r.count * c.qDim), Int64(blocks.keys))
+                    sk_hadamard_rotate(k, Int64(r.count * c.kvDim), Int64(blocks.keys))
+                    sk_hadamard_rotate(v, Int64(r.count * c.kvDim), Int64(blocks.values))
+                }
             }
 
             // GQA attention over the cache (query head h reads kv head h / groupSize)
             let windowed = cache.isWindowed(l)
             if windowed {
-                stageKeysAndValues(rows: n, scratch: s)
+                stageKeysAndValues(rows: n, cache: cache, scratch: s)
             } else {
                 storeKeysAndValues(layer: l, rows: n, start: start, cache: cache, scratch: s)
             }
             attention(layer: l, rows: n, start: start, cache: cache, scratch: s, pool: pool)
             if windowed { keepWindow(layer: l, rows: n, start: start, cache: cache, scratch: s) }
+            if let blocks = rotation {  // the output of rotated values, rotated back
+                eachRows(n, pool) { r in
+                    sk_hadamard_rotate(s.attn + r.lowerBound * c.qDim, Int64(r.count * c.qDim), Int64(blocks.values))
+                }
+            }
 
             // output projection (post-norm for Gemma), residual, ffn rmsnorm
             mm.multiply(w.wo, s.attn, rows: n, into: s.xb, outStride: dim)
@@ -277,29 +289,37 @@ final class LlamaModel {
 
     // MARK: attention
 
-    /// Writes this batch's keys and values into their cells (F16).
+    /// Writes one key or value row of `headDim` floats in the cache's type.
+    @inline(__always)
+    private func storeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, type: KVCacheType) {
+        switch type {
+        case .f16: sk_f32_to_f16(src, dst.assumingMemoryBound(to: UInt16.self), Int64(config.headDim))
+        case .q8_0: sk_f32_to_q8_0(src, dst, Int64(config.headDim))
+        }
+    }
+
+    /// Writes this batch's keys and values into their cells.
     private func storeKeysAndValues(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
         for i in 0..<n {
             let cell = cache.cell(layer: l, position: start + i)
             for h in 0..<c.kvHeadCount {
                 let o = cache.offset(layer: l, head: h, cell: cell)
-                sk_f32_to_f16(s.k + i * c.kvDim + h * c.headDim, cache.keys + o, Int64(c.headDim))
-                sk_f32_to_f16(s.v + i * c.kvDim + h * c.headDim, cache.values + o, Int64(c.headDim))
+                storeRow(s.k + i * c.kvDim + h * c.headDim, cache.keys + o, type: cache.type)
+                storeRow(s.v + i * c.kvDim + h * c.headDim, cache.values + o, type: cache.type)
             }
         }
     }
 
-    /// This batch's keys and values in F16 outside the cache, [kvHead][row][hd] (windowed layers:
-    /// the rolling buffer is only updated after every token of the batch has attended).
-    private func stageKeysAndValues(rows n: Int, scratch s: ForwardScratch) {
+    /// This batch's keys and values in the cache's type outside the cache, [kvHead][row] (windowed
+    /// layers: the rolling buffer is only updated after every token of the batch has attended).
+    private func stageKeysAndValues(rows n: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
-        let hd = c.headDim
         for i in 0..<n {
             for h in 0..<c.kvHeadCount {
-                let o = (h * n + i) * hd
-                sk_f32_to_f16(s.k + i * c.kvDim + h * hd, s.chunkK + o, Int64(hd))
-                sk_f32_to_f16(s.v + i * c.kvDim + h * hd, s.chunkV + o, Int64(hd))
+                let o = (h * n + i) * cache.rowBytes
+                storeRow(s.k + i * c.kvDim + h * c.headDim, s.chunkK + o, type: cache.type)
+                storeRow(s.v + i * c.kvDim + h * c.headDim, s.chunkV + o, type: cache.type)
             }
         }
     }
@@ -307,14 +327,14 @@ final class LlamaModel {
     /// Keeps the last W positions of a staged batch in the rolling buffer.
     private func keepWindow(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
-        let hd = c.headDim
+        let bytes = cache.rowBytes
         let window = cache.cellsPerLayer[l]
         for i in max(0, n - window)..<n {
             let cell = (start + i) % window
             for h in 0..<c.kvHeadCount {
                 let dst = cache.offset(layer: l, head: h, cell: cell)
-                (cache.keys + dst).update(from: s.chunkK + (h * n + i) * hd, count: hd)
-                (cache.values + dst).update(from: s.chunkV + (h * n + i) * hd, count: hd)
+                (cache.keys + dst).copyMemory(from: s.chunkK + (h * n + i) * bytes, byteCount: bytes)
+                (cache.values + dst).copyMemory(from: s.chunkV + (h * n + i) * bytes, byteCount: bytes)
             }
         }
     }
@@ -324,10 +344,10 @@ final class LlamaModel {
     /// for positions before the batch and the staged batch for the rest.
     private func kvSegments(layer l: Int, kvHead kvh: Int, from: Int, to: Int, rows n: Int, start: Int,
                             cache: KVCache, scratch s: ForwardScratch, into out: UnsafeMutablePointer<sk_kv_segment>) -> Int {
-        let hd = config.headDim
+        let row = cache.rowBytes
         let base = cache.offset(layer: l, head: kvh, cell: 0)
         guard cache.isWindowed(l) else {
-            out[0] = sk_kv_segment(k: cache.keys + base + from * hd, v: cache.values + base + from * hd,
+            out[0] = sk_kv_segment(k: cache.keys + base + from * row, v: cache.values + base + from * row,
                                    pos: Int64(from), n: Int64(to - from))
             return 1
         }
@@ -337,14 +357,14 @@ final class LlamaModel {
         while pos < min(to, start) {
             let cell = pos % window
             let run = min(min(to, start) - pos, window - cell)
-            out[count] = sk_kv_segment(k: cache.keys + base + cell * hd, v: cache.values + base + cell * hd,
+            out[count] = sk_kv_segment(k: cache.keys + base + cell * row, v: cache.values + base + cell * row,
                                        pos: Int64(pos), n: Int64(run))
             count += 1
             pos += run
         }
         if to > start {
             let first = max(from, start)
-            let o = (kvh * n + first - start) * hd
+            let o = (kvh * n + first - start) * row
             out[count] = sk_kv_segment(k: s.chunkK + o, v: s.chunkV + o, pos: Int64(first), n: Int64(to - first))
             count += 1
         }
@@ -364,8 +384,10 @@ final class LlamaModel {
         let stride = 2 + hd
         func oldest(_ p: Int) -> Int { window > 0 ? max(0, p - window + 1) : 0 }
         let tile = Int(SK_ATTENTION_TILE)
+        // a Q8_0 cache goes row by row at every batch size, as in ggml (its tiled path is F16-only)
+        let partial = cache.type == .f16 ? sk_attention_partial_f16 : sk_attention_partial_q8_0
 
-        if n >= tile {
+        if n >= tile && cache.type == .f16 {
             let tiles = (n + tile - 1) / tile
             let items = tiles * c.headCount
             pool.run { thread, total in
@@ -399,7 +421,7 @@ final class LlamaModel {
                     let h0 = kvh * c.groupSize
                     let nsegs = kvSegments(layer: l, kvHead: kvh, from: lo, to: p + 1, rows: n, start: start,
                                            cache: cache, scratch: s, into: segs)
-                    sk_attention_partial_f16(s.q + h0 * hd, Int64(c.groupSize), Int64(hd), scale, segs, Int64(nsegs),
+                    partial(s.q + h0 * hd, Int64(c.groupSize), Int64(hd), scale, segs, Int64(nsegs),
                                              Int64(a), Int64(max(a, b)), s.attentionPartials + (h0 * total + thread) * stride,
                                              Int64(total * stride), work)
                 }
@@ -427,7 +449,7 @@ final class LlamaModel {
                 let pos = start + i
                 let nsegs = kvSegments(layer: l, kvHead: h0 / c.groupSize, from: oldest(pos), to: pos + 1, rows: n,
                                        start: start, cache: cache, scratch: s, into: segs)
-                sk_attention_partial_f16(s.q + i * c.qDim + h0 * hd, Int64(headsPerItem), Int64(hd), scale, segs, Int64(nsegs),
+                partial(s.q + i * c.qDim + h0 * hd, Int64(headsPerItem), Int64(hd), scale, segs, Int64(nsegs),
                                          Int64(oldest(pos)), Int64(pos + 1), partials, Int64(stride), work)
                 for j in 0..<headsPerItem {
                     sk_attention_merge(partials + j * stride, 1, Int64(stride), Int64(hd), s.attn + i * c.qDim + (h0 + j) * hd)

@@ -10,6 +10,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unsupportedTensorType(file: String, tensor: String, type: String)
     case contextFull(needed: Int, capacity: Int)
     case invalidToken(id: Int, vocabularySize: Int)
+    case unsupportedCacheType(String, headDim: Int)
 
     public var description: String {
         switch self {
@@ -29,6 +30,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "the prompt needs \(needed) tokens of context but the context holds \(capacity); use a shorter prompt or a larger --ctx-size"
         case let .invalidToken(id, size):
             return "token id \(id) is outside the vocabulary (size \(size))"
+        case let .unsupportedCacheType(type, headDim):
+            return "a \(type) KV cache needs a head size that is a multiple of 32; this model's is \(headDim) (use --cache-type f16)"
         }
     }
 }

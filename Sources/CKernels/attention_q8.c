@@ -1,0 +1,314 @@
+// One query row against a Q8_0 cache, as ggml's one-chunk flash attention computes it for quantized
+// keys and values (llama.cpp's --cache-type-k/-v q8_0): the query quantized to Q8_0 the way the CPU
+// backend quantizes (scale amax/127 stored as F16, values × 127/amax rounded to nearest even), each
+// score the sum over blocks of d_k·d_q·(integer dot product) times the attention scale; online
+// softmax in F32; the value rows added to an F32 accumulator.
+//
+// The scalar path follows ggml step by step (position by position: rescale on a new maximum, then
+// one fused multiply-add of the dequantized row). The AVX2 path takes the heads of a GQA group
+// through the cache together (each row read once per group) in blocks of 32 positions: the integer
+// dot products of eight positions reduced across lanes before any float arithmetic, the softmax of
+// a block at once (one rescale per block, as ggml's tiled path), and each row's scale folded into
+// its weight (q·(w·d) instead of (d·q)·w). The two agree to F32 rounding.
+//
+// Half the bytes of an F16 cache per position (34 per 32 values instead of 64), and integer scores.
+
+#include "attention_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+// Scratch: [MAXQ][hd / 32] query blocks and their scales as floats; scores, weights and weights
+// times value scales, [MAXQ][BLOCK] each; the block's key and value scales as floats, [hd/32][BLOCK].
+typedef struct {
+    block_q8_0 *q;
+    float *qd;
+    float *scores, *weight, *wd, *dk, *dv;
+} q8_scratch;
+
+SK_INLINE q8_scratch carve(float *scratch, int64_t hd) {
+    q8_scratch s;
+    s.q = (block_q8_0 *)scratch;  // MAXQ · hd/32 · 34 bytes ≤ half of MAXQ · hd floats
+    s.qd = scratch + MAXQ * hd / 2;
+    s.scores = scratch + MAXQ * hd;
+    s.weight = s.scores + MAXQ * BLOCK;
+    s.wd = s.weight + MAXQ * BLOCK;
+    s.dk = s.wd + MAXQ * BLOCK;
+    s.dv = s.dk + hd / QK8_0 * BLOCK;
+    return s;
+}
+
+/// F32 → Q8_0 as ggml's CPU backend quantizes activations and cache rows (not the reference
+/// quantize_row_q8_0_ref, which rounds half away from zero and divides by the rounded scale).
+static void quantize_blocks(const float *x, block_q8_0 *y, int64_t n) {
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[i * QK8_0 + j]));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = sk_float_to_half_scalar(d);
+        for (int j = 0; j < QK8_0; j++) y[i].qs[j] = (int8_t)nearbyintf(x[i * QK8_0 + j] * id);
+    }
+}
+
+static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+                           int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
+    const int64_t nb = hd / QK8_0;
+    const q8_scratch s = carve(scratch, hd);
+    for (int64_t j = 0; j < g; j++) {
+        quantize_blocks(q + j * hd, s.q, hd);
+        float *part = partials + j * pstride;
+        float *acc = part + 2;
+        for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
+        float m = -INFINITY, sum = 0.0f;
+        for (int64_t si = 0; si < nsegs; si++) {
+            int64_t first;
+            const int64_t n = clip(&segs[si], lo, hi, &first);
+            for (int64_t t = first; t < first + n; t++) {
+                const block_q8_0 *kt = (const block_q8_0 *)segs[si].k + t * nb;
+                const block_q8_0 *vt = (const block_q8_0 *)segs[si].v + t * nb;
+                float dot = 0.0f;
+                for (int64_t b = 0; b < nb; b++) {
+                    int32_t sumi = 0;
+                    for (int i = 0; i < QK8_0; i++) sumi += kt[b].qs[i] * s.q[b].qs[i];
+                    dot += sk_half_to_float_scalar(kt[b].d) * sk_half_to_float_scalar(s.q[b].d) * (float)sumi;
+                }
+                const float sc = dot * scale;
+                float ms = 1.0f, vs = 1.0f;
+                if (sc > m) {
+                    ms = expf(m - sc);
+                    m = sc;
+                    for (int64_t d = 0; d < hd; d++) acc[d] *= ms;
+                } else {
+                    vs = expf(sc - m);
+                }
+                for (int64_t b = 0; b < nb; b++) {
+                    const float dv = sk_half_to_float_scalar(vt[b].d);
+                    for (int i = 0; i < QK8_0; i++) acc[b * QK8_0 + i] = fmaf(dv * vt[b].qs[i], vs, acc[b * QK8_0 + i]);
+                }
+                sum = sum * ms + vs;
+            }
+        }
+        part[0] = m;
+        part[1] = sum;
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+SK_INLINE void quantize_blocks_avx2(const float *x, block_q8_0 *y, int64_t n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int c = 0; c < 4; c++) {
+            v[c] = _mm256_loadu_ps(x + i * QK8_0 + 8 * c);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[c]));
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        const float am = _mm_cvtss_f32(h);
+        y[i].d = sk_float_to_half_scalar(am / 127.0f);
+        const __m256 id = _mm256_set1_ps(am != 0.0f ? 127.0f / am : 0.0f);
+        __m256i q[4];
+        for (int c = 0; c < 4; c++) {
+            q[c] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[c], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        // pack 32 int32 → 32 int8 and undo the lane interleaving of the packs
+        const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+        const __m256i fixed = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, fixed);
+    }
+}
+
+// 8 int32 sums of 4 products each of a key row and a query row of 32 int8 (aq = |q|, q's signs moved
+// onto k: |q|·(k·sign q) = q·k; a pair of products is at most 2·127·127, so nothing saturates).
+SK_INLINE __m256i dot_i8(__m256i aq, __m256i q, const int8_t *k) {
+    const __m256i ks = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)k), q);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aq, ks), _mm256_set1_epi16(1));
+}
+
+// The integer dot products of 4 positions' key blocks (nblk blocks apart) with a query block, one
+// vector: lanes 0-3 hold the sums over each row's first 16 values, lanes 4-7 over the last 16.
+SK_INLINE __m256i dots4(__m256i aq, __m256i q, const block_q8_0 *k, int64_t nblk) {
+    const __m256i d01 = _mm256_hadd_epi32(dot_i8(aq, q, k[0].qs), dot_i8(aq, q, k[nblk].qs));
+    const __m256i d23 = _mm256_hadd_epi32(dot_i8(aq, q, k[2 * nblk].qs), dot_i8(aq, q, k[3 * nblk].qs));
+    return _mm256_hadd_epi32(d01, d23);
+}
+
+SK_INLINE int32_t hsum_i32(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
+}
+
+// scores[b] = scale · q·k_b for the block's positions b < n, one head: eight positions at a time as
+// exact integer dot products reduced across lanes first, then Σ_c (d_k·d_q)·sum_c in F32 (one fused
+// multiply-add per block c, in block order); the last n mod 8 positions one at a time the same way.
+// dk: the key scales as floats, [c][BLOCK].
+static void block_scores(const block_q8_0 *qb, const float *qd, const block_q8_0 *k, int64_t n, int64_t nblk,
+                         const float *dk, float scale, float *scores) {
+    int64_t b = 0;
+    for (; b + 8 <= n; b += 8) {
+        __m256 s = _mm256_setzero_ps();
+        for (int64_t c = 0; c < nblk; c++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)qb[c].qs);
+            const __m256i aq = _mm256_sign_epi8(q, q);
+            const block_q8_0 *kb = k + b * nblk + c;
+            const __m256i lo = dots4(aq, q, kb, nblk), hi = dots4(aq, q, kb + 4 * nblk, nblk);
+            const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
+            const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(dk + c * BLOCK + b), _mm256_set1_ps(qd[c]));
+            s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, s);
+        }
+        _mm256_storeu_ps(scores + b, _mm256_mul_ps(s, _mm256_set1_ps(scale)));
+    }
+    for (; b < n; b++) {
+        float s = 0.0f;
+        for (int64_t c = 0; c < nblk; c++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)qb[c].qs);
+            const int32_t sum = hsum_i32(dot_i8(_mm256_sign_epi8(q, q), q, k[b * nblk + c].qs));
+            s = fmaf((float)sum, dk[c * BLOCK + b] * qd[c], s);
+        }
+        scores[b] = s * scale;
+    }
+}
+
+// The online softmax over one block (scores padded with −inf to BLOCK): the new running maximum M,
+// weights[b] = e^(s_b − M), the sum rescaled and extended; returns the factor e^(M_old − M) (1 when
+// the maximum did not move) the accumulator must be rescaled by. Block-wise, as ggml's tiled path
+// does, rather than position by position: the same result up to F32 rounding.
+SK_INLINE float block_weights(const float *sc, float *w, float *m, float *sum) {
+    const float mn = fmaxf(*m, block_max(sc));
+    const float ms = mn == *m ? 1.0f : expf(*m - mn);
+    *sum = *sum * ms + block_exp(sc, mn, w);
+    *m = mn;
+    return ms;
+}
+
+// For NH ≤ 3 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += Σ_b wd_j[b] · q_b for block c of
+// the value rows of the block's n positions (v: that block of the first row; rows nblk blocks apart;
+// wd: each position's weight times its value scale, [j][BLOCK]).
+SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_q8_0 *v, int64_t nblk, int64_t n,
+                            const float *wd) {
+    __m256 a[3][4];
+    for (int j = 0; j < nh; j++)
+        for (int c = 0; c < 4; c++) a[j][c] = _mm256_loadu_ps(acc + j * acc_stride + 8 * c);
+    for (int64_t b = 0; b < n; b++) {
+        const int8_t *qs = v[b * nblk].qs;
+        __m256 w[3];
+        for (int j = 0; j < nh; j++) w[j] = _mm256_broadcast_ss(wd + j * BLOCK + b);
+        for (int c = 0; c < 4; c++) {
+            const __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * c))));
+            for (int j = 0; j < nh; j++) a[j][c] = _mm256_fmadd_ps(x, w[j], a[j][c]);
+        }
+    }
+    for (int j = 0; j < nh; j++)
+        for (int c = 0; c < 4; c++) _mm256_storeu_ps(acc + j * acc_stride + 8 * c, a[j][c]);
+}
+
+static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+                         int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
+    const int64_t nblk = hd / QK8_0;
+    const q8_scratch s = carve(scratch, hd);
+    for (int64_t j0 = 0; j0 < g; j0 += MAXQ) {
+        const int nq = (int)(g - j0 < MAXQ ? g - j0 : MAXQ);
+        float m[MAXQ], sum[MAXQ];
+        for (int j = 0; j < nq; j++) {
+            quantize_blocks_avx2(q + (j0 + j) * hd, s.q + j * nblk, hd);
+            for (int64_t c = 0; c < nblk; c++) s.qd[j * nblk + c] = _cvtsh_ss(s.q[j * nblk + c].d);
+            float *acc = partials + (j0 + j) * pstride + 2;
+            for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
+            m[j] = -INFINITY;
+            sum[j] = 0.0f;
+        }
+        for (int64_t si = 0; si < nsegs; si++) {
+            int64_t first;
+            const int64_t n = clip(&segs[si], lo, hi, &first);
+            for (int64_t t = first; t < first + n; t += BLOCK) {
+                const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
+                const block_q8_0 *k = (const block_q8_0 *)segs[si].k + t * nblk;
+                const block_q8_0 *v = (const block_q8_0 *)segs[si].v + t * nblk;
+                if (t + 5 * BLOCK <= first + n) {  // the cache streams from memory: ask for the block four ahead
+                    const char *kp = (const char *)(k + 4 * BLOCK * nblk), *vp = (const char *)(v + 4 * BLOCK * nblk);
+                    for (int64_t o = 0; o < BLOCK * nblk * (int64_t)sizeof(block_q8_0); o += 64) {
+                        _mm_prefetch(kp + o, _MM_HINT_T0);
+                        _mm_prefetch(vp + o, _MM_HINT_T0);
+                    }
+                }
+                for (int64_t c = 0; c < nblk; c++) {  // the block's scales as floats (integer moves, then
+                    uint16_t hk[BLOCK], hv[BLOCK];    // 8 at a time: _cvtsh_ss would chain every conversion)
+                    for (int64_t b = 0; b < BLOCK; b++) {
+                        hk[b] = b < nb ? k[b * nblk + c].d : 0;
+                        hv[b] = b < nb ? v[b * nblk + c].d : 0;
+                    }
+                    for (int64_t b = 0; b < BLOCK; b += 8) {
+                        _mm256_storeu_ps(s.dk + c * BLOCK + b, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hk + b))));
+                        _mm256_storeu_ps(s.dv + c * BLOCK + b, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hv + b))));
+                    }
+                }
+                for (int j = 0; j < nq; j++) {
+                    float *sc = s.scores + j * BLOCK;
+                    block_scores(s.q + j * nblk, s.qd + j * nblk, k, nb, nblk, s.dk, scale, sc);
+                    for (int64_t b = nb; b < BLOCK; b++) sc[b] = -INFINITY;
+                    const float ms = block_weights(sc, s.weight + j * BLOCK, &m[j], &sum[j]);
+                    if (ms != 1.0f) {
+                        float *acc = partials + (j0 + j) * pstride + 2;
+                        for (int64_t d = 0; d < hd; d += 8) _mm256_storeu_ps(acc + d, _mm256_mul_ps(_mm256_loadu_ps(acc + d), _mm256_set1_ps(ms)));
+                    }
+                }
+                for (int64_t c = 0; c < nblk; c++) {
+                    for (int j = 0; j < nq; j++) {
+                        for (int64_t b = 0; b < BLOCK; b += 8) {
+                            _mm256_storeu_ps(s.wd + j * BLOCK + b, _mm256_mul_ps(_mm256_loadu_ps(s.weight + j * BLOCK + b),
+                                                                                 _mm256_loadu_ps(s.dv + c * BLOCK + b)));
+                        }
+                    }
+                    for (int j = 0; j < nq; j += 3) {
+                        float *acc = partials + (j0 + j) * pstride + 2 + 32 * c;
+                        switch (nq - j) {  // constant head counts keep the accumulators in registers
+                        case 1: block_values(1, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
+                        case 2: block_values(2, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
+                        default: block_values(3, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
+                        }
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < nq; j++) {
+            partials[(j0 + j) * pstride] = m[j];
+            partials[(j0 + j) * pstride + 1] = sum[j];
+        }
+    }
+}
+
+static void quantize_rows_avx2(const float *src, void *dst, int64_t n) { quantize_blocks_avx2(src, (block_q8_0 *)dst, n); }
+
+#pragma clang attribute pop
+#endif
+
+void sk_f32_to_q8_0(const float *src, void *dst, int64_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (sk_init_active_is_avx2()) {
+        quantize_rows_avx2(src, dst, n);
+        return;
+    }
+#endif
+    quantize_blocks(src, (block_q8_0 *)dst, n);
+}
+
+void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+                               int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t partial_stride,
+                               float *scratch) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (sk_init_active_is_avx2()) {
+        partial_avx2(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+        return;
+    }
+#endif
+    partial_scalar(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+}

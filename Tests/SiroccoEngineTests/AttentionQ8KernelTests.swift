@@ -1,0 +1,198 @@
+// Tests of the Q8_0-cache attention kernel (sk_attention_partial_q8_0) and of the cache-row
+// quantization (sk_f32_to_q8_0), on each code path (KernelTests.modes): the quantization against an
+// independent Swift rendering of ggml's CPU rule, the attention against a direct softmax attention in
+// Double over the dequantized keys, values and query.
+
+import CKernels
+import Foundation
+import Testing
+@testable import SiroccoEngine
+
+struct AttentionQ8KernelTests {
+    typealias Rng = SplitMix64
+
+    /// ggml's CPU Q8_0 quantization of one row, as (F16 scale bits, values) per 32-value block:
+    /// d = amax / 127 rounded to F16, q = x · (127 / amax) rounded to nearest, ties to even.
+    static func ggmlQ8_0(_ x: [Float]) -> [(d: UInt16, q: [Int8])] {
+        stride(from: 0, to: x.count, by: 32).map { b in
+            let block = x[b..<(b + 32)]
+            let amax = block.map(abs).max()!
+            let id: Float = amax != 0 ? 127 / amax : 0
+            return (Float16(amax / 127).bitPattern, block.map { Int8(($0 * id).rounded(.toNearestOrEven)) })
+        }
+    }
+
+    /// The blocks of a row as GGML lays them out (2-byte scale, 32 values: 34 bytes).
+    static func bytes(_ blocks: [(d: UInt16, q: [Int8])]) -> [UInt8] {
+        blocks.flatMap { [UInt8($0.d & 0xFF), UInt8($0.d >> 8)] + $0.q.map { UInt8(bitPattern: $0) } }
+    }
+
+    static func dequantized(_ blocks: [(d: UInt16, q: [Int8])]) -> [Double] {
+        blocks.flatMap { b in b.q.map { Double(Float(Float16(bitPattern: b.d))) * Double($0) } }
+    }
+
+    @Test(arguments: KernelTests.modes)
+    func cacheRowsQuantizeAsGGML(mode: Int32) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: 5 &+ UInt64(mode))
+        var rows: [[Float]] = (0..<20).map { _ in (0..<64).map { _ in 3 * KernelTests.normal(&rng) } }
+        rows.append([Float](repeating: 0, count: 64))  // amax 0: scale 0, values 0
+        // exact ties at ±0.5 · d: with amax 127 the factor is 1, so 2.5 → 2 and −3.5 → −4 (to even)
+        rows.append([127, 2.5, -3.5, 0.5, -0.5, 1.5] + [Float](repeating: 0.25, count: 58))
+        for row in rows {
+            var out = [UInt8](repeating: 0, count: 68)
+            sk_f32_to_q8_0(row, &out, 64)
+            #expect(out == Self.bytes(Self.ggmlQ8_0(row)), "\(row.prefix(6))")
+        }
+    }
+
+    /// Keys and values of one KV head as Q8_0 rows (quantized by the Swift rendering of ggml's rule),
+    /// and their dequantized values for the reference.
+    struct Cache {
+        let hd: Int
+        var keys: [UInt8] = []
+        var values: [UInt8] = []
+        var keyFloats: [[Double]] = []
+        var valueFloats: [[Double]] = []
+
+        init(hd: Int, n: Int, rng: inout Rng) {
+            self.hd = hd
+            for _ in 0..<n {
+                let k = AttentionQ8KernelTests.ggmlQ8_0((0..<hd).map { _ in KernelTests.normal(&rng) })
+                let v = AttentionQ8KernelTests.ggmlQ8_0((0..<hd).map { _ in KernelTests.normal(&rng) })
+                keys += AttentionQ8KernelTests.bytes(k)
+                values += AttentionQ8KernelTests.bytes(v)
+                keyFloats.append(AttentionQ8KernelTests.dequantized(k))
+                valueFloats.append(AttentionQ8KernelTests.dequantized(v))
+            }
+        }
+
+        /// softmax(scale · q·k) · v over [lo, hi) in Double, with the query quantized as ggml does.
+        func reference(q: [Float], scale: Double, lo: Int, hi: Int) -> [Double] {
+            let qd = AttentionQ8KernelTests.dequantized(AttentionQ8KernelTests.ggmlQ8_0(q))
+            let scores = (lo..<hi).map { p in scale * zip(qd, keyFloats[p]).reduce(0) { $0 + $1.0 * $1.1 } }
+            let m = scores.max()!
+            let w = scores.map { exp($0 - m) }
+            let total = w.reduce(0, +)
+            var out = [Double](repeating: 0, count: hd)
+            for (i, p) in (lo..<hi).enumerated() {
+                for d in 0..<hd { out[d] += w[i] / total * valueFloats[p][d] }
+            }
+            return out
+        }
+
+        /// g heads (rows of q, hd apart) over [lo, hi), the positions in `chunks` merged parts, the
+        /// cache given as segments split at `cuts`.
+        func attend(q: [Float], heads g: Int, lo: Int, hi: Int, cuts: [Int] = [], chunks: Int = 1) -> [Float] {
+            let stride = 2 + hd
+            let row = hd / 32 * 34
+            var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
+            var partials = [Float](repeating: 0, count: g * chunks * stride)
+            let chunk = (hi - lo + chunks - 1) / chunks
+            let n = keys.count / row
+            keys.withUnsafeBytes { k in
+                values.withUnsafeBytes { v in
+                    let bounds = [0] + cuts + [n]
+                    let segs = zip(bounds, bounds.dropFirst()).map { a, b in
+                        sk_kv_segment(k: k.baseAddress! + a * row, v: v.baseAddress! + a * row, pos: Int64(a), n: Int64(b - a))
+                    }
+                    partials.withUnsafeMutableBufferPointer { part in
+                        for c in 0..<chunks {
+                            let a = lo + c * chunk, b = min(hi, a + chunk)
+                            sk_attention_partial_q8_0(q, Int64(g), Int64(hd), Float(scale), segs, Int64(segs.count), Int64(a),
+                                                      Int64(max(a, b)), part.baseAddress! + c * stride, Int64(chunks * stride), &scratch)
+                        }
+                    }
+                }
+            }
+            var out = [Float](repeating: 0, count: g * hd)
+            partials.withUnsafeBufferPointer { part in
+                out.withUnsafeMutableBufferPointer { o in
+                    for j in 0..<g {
+                        sk_attention_merge(part.baseAddress! + j * chunks * stride, Int64(chunks), Int64(stride), Int64(hd),
+                                           o.baseAddress! + j * hd)
+                    }
+                }
+            }
+            return out
+        }
+
+        let scale = 0.125
+    }
+
+    @Test(arguments: KernelTests.modes, [64, 256])
+    func oneRowMatchesSoftmaxAttention(mode: Int32, hd: Int) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: UInt64(hd) &* 131 &+ UInt64(mode))
+        let cache = Cache(hd: hd, n: 300, rng: &rng)
+        let g = 3
+        let q = (0..<(g * hd)).map { _ in 0.5 * KernelTests.normal(&rng) }
+        for (cuts, lo, hi) in [([Int](), 0, 300), ([77, 201], 0, 300), ([77, 201], 150, 263), ([], 0, 3)] {
+            let out = cache.attend(q: q, heads: g, lo: lo, hi: hi, cuts: cuts)
+            for j in 0..<g {
+                let want = cache.reference(q: Array(q[(j * hd)..<((j + 1) * hd)]), scale: cache.scale, lo: lo, hi: hi)
+                let diff = AttentionKernelTests.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want)
+                // integer dot products are exact and the accumulator is F32: only float rounding is left
+                #expect(diff < 2e-5, "hd \(hd) cuts \(cuts) [\(lo), \(hi)) head \(j): max difference \(diff)")
+            }
+        }
+    }
+
+    @Test(arguments: KernelTests.modes)
+    func headsOfAGroupAndSplitPositionsComputeTheSame(mode: Int32) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: 97 &+ UInt64(mode))
+        let hd = 64, g = 7  // more heads than one pass takes
+        let cache = Cache(hd: hd, n: 700, rng: &rng)
+        let q = (0..<(g * hd)).map { _ in 0.5 * KernelTests.normal(&rng) }
+        let together = cache.attend(q: q, heads: g, lo: 0, hi: 700)
+        for j in 0..<g {
+            let alone = cache.attend(q: Array(q[(j * hd)..<((j + 1) * hd)]), heads: 1, lo: 0, hi: 700)
+            #expect(Array(together[(j * hd)..<((j + 1) * hd)]) == alone, "head \(j)")
+        }
+        for chunks in [2, 3] {
+            let split = cache.attend(q: q, heads: g, lo: 0, hi: 700, chunks: chunks)
+            let diff = zip(together, split).map { abs($0 - $1) }.max()!
+            #expect(diff < 1e-5, "\(chunks) chunks: max difference \(diff)")
+        }
+    }
+}
+
+struct HadamardRotationTests {
+    /// llama.cpp's rotation matrix (ggml_gen_hadamard's Sylvester construction), built directly.
+    static func matrix(_ n: Int) -> [[Double]] {
+        var h = [[1.0]]
+        while h.count < n {
+            h = h.map { $0 + $0 } + h.map { $0 + $0.map { -$0 } }
+        }
+        return h.map { $0.map { $0 / Double(n).squareRoot() } }
+    }
+
+    @Test(arguments: [64, 128, 256])
+    func rotationIsTheHadamardMatrixProductAndItsOwnInverse(block: Int) {
+        var rng = SplitMix64(seed: UInt64(block))
+        let x = (0..<(2 * block)).map { _ in KernelTests.normal(&rng) }
+        var y = x
+        sk_hadamard_rotate(&y, Int64(y.count), Int64(block))
+        let h = Self.matrix(block)
+        for b in 0..<2 {
+            for i in 0..<block {
+                let want = (0..<block).reduce(0.0) { $0 + h[i][$1] * Double(x[b * block + $1]) }
+                #expect(abs(Double(y[b * block + i]) - want) < 1e-5, "block \(b) row \(i)")
+            }
+        }
+        sk_hadamard_rotate(&y, Int64(y.count), Int64(block))
+        #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-5)
+    }
+
+    @Test func rotationBlocksFollowLlamaCpp() {
+        #expect(KVCacheType.f16.rotationBlocks(headDim: 64) == nil)
+        #expect(KVCacheType.q8_0.rotationBlocks(headDim: 96) == nil)
+        #expect(KVCacheType.q8_0.rotationBlocks(headDim: 64)! == (64, 64))
+        #expect(KVCacheType.q8_0.rotationBlocks(headDim: 192)! == (64, 64))
+        #expect(KVCacheType.q8_0.rotationBlocks(headDim: 256)! == (256, 64))
+    }
+}
