@@ -233,13 +233,6 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
                 const block_q8_0 *k = (const block_q8_0 *)segs[si].k + t * nblk;
                 const block_q8_0 *v = (const block_q8_0 *)segs[si].v + t * nblk;
-                if (t + 5 * BLOCK <= first + n) {  // the cache streams from memory: ask for the block four ahead
-                    const char *kp = (const char *)(k + 4 * BLOCK * nblk), *vp = (const char *)(v + 4 * BLOCK * nblk);
-                    for (int64_t o = 0; o < BLOCK * nblk * (int64_t)sizeof(block_q8_0); o += 64) {
-                        _mm_prefetch(kp + o, _MM_HINT_T0);
-                        _mm_prefetch(vp + o, _MM_HINT_T0);
-                    }
-                }
                 for (int64_t c = 0; c < nblk; c++) {  // the block's scales as floats (integer moves, then
                     uint16_t hk[BLOCK], hv[BLOCK];    // 8 at a time: _cvtsh_ss would chain every conversion)
                     for (int64_t b = 0; b < BLOCK; b++) {
