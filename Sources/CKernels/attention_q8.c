@@ -211,6 +211,20 @@ SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_
         for (int c = 0; c < 4; c++) _mm256_storeu_ps(acc + j * acc_stride + 8 * c, a[j][c]);
 }
 
+// The F16 scales of up to 8 blocks `stride` blocks apart (count of them valid, the rest 0) as floats,
+// gathered in a register: _cvtsh_ss per scale would chain each conversion to the last (it merges into
+// its register), and 16-bit stores read back as one vector stall store forwarding.
+SK_INLINE __m256 scales8(const block_q8_0 *x, int64_t stride, int64_t count) {
+    if (count >= 8) {
+        return _mm256_cvtph_ps(_mm_setr_epi16((short)x[0].d, (short)x[stride].d, (short)x[2 * stride].d,
+                                              (short)x[3 * stride].d, (short)x[4 * stride].d, (short)x[5 * stride].d,
+                                              (short)x[6 * stride].d, (short)x[7 * stride].d));
+    }
+    uint16_t h[8] = {0};
+    for (int64_t i = 0; i < count; i++) h[i] = x[i * stride].d;
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
 static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
                          int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
     const int64_t nblk = hd / QK8_0;
@@ -233,15 +247,10 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
                 const block_q8_0 *k = (const block_q8_0 *)segs[si].k + t * nblk;
                 const block_q8_0 *v = (const block_q8_0 *)segs[si].v + t * nblk;
-                for (int64_t c = 0; c < nblk; c++) {  // the block's scales as floats (integer moves, then
-                    uint16_t hk[BLOCK], hv[BLOCK];    // 8 at a time: _cvtsh_ss would chain every conversion)
-                    for (int64_t b = 0; b < BLOCK; b++) {
-                        hk[b] = b < nb ? k[b * nblk + c].d : 0;
-                        hv[b] = b < nb ? v[b * nblk + c].d : 0;
-                    }
+                for (int64_t c = 0; c < nblk; c++) {  // the block's scales as floats
                     for (int64_t b = 0; b < BLOCK; b += 8) {
-                        _mm256_storeu_ps(s.dk + c * BLOCK + b, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hk + b))));
-                        _mm256_storeu_ps(s.dv + c * BLOCK + b, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hv + b))));
+                        _mm256_storeu_ps(s.dk + c * BLOCK + b, scales8(k + b * nblk + c, nblk, nb - b));
+                        _mm256_storeu_ps(s.dv + c * BLOCK + b, scales8(v + b * nblk + c, nblk, nb - b));
                     }
                 }
                 for (int j = 0; j < nq; j++) {
