@@ -190,17 +190,18 @@ SK_INLINE float block_weights(const float *sc, float *w, float *m, float *sum) {
     return ms;
 }
 
-// For NH ≤ 3 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += Σ_b wd_j[b] · q_b for block c of
+// For NH ≤ 2 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += Σ_b wd_j[b] · q_b for block c of
 // the value rows of the block's n positions (v: that block of the first row; rows nblk blocks apart;
-// wd: each position's weight times its value scale, [j][BLOCK]).
+// wd: each position's weight times its value scale, [j][BLOCK]). Two heads at a time: three needed
+// all 16 registers and spilled an accumulator, putting a store and a load in its chain.
 SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_q8_0 *v, int64_t nblk, int64_t n,
                             const float *wd) {
-    __m256 a[3][4];
+    __m256 a[2][4];
     for (int j = 0; j < nh; j++)
         for (int c = 0; c < 4; c++) a[j][c] = _mm256_loadu_ps(acc + j * acc_stride + 8 * c);
     for (int64_t b = 0; b < n; b++) {
         const int8_t *qs = v[b * nblk].qs;
-        __m256 w[3];
+        __m256 w[2];
         for (int j = 0; j < nh; j++) w[j] = _mm256_broadcast_ss(wd + j * BLOCK + b);
         for (int c = 0; c < 4; c++) {
             const __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * c))));
@@ -270,13 +271,10 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                                                                                  _mm256_loadu_ps(s.dv + c * BLOCK + b)));
                         }
                     }
-                    for (int j = 0; j < nq; j += 3) {
+                    for (int j = 0; j < nq; j += 2) {  // constant head counts keep the accumulators in registers
                         float *acc = partials + (j0 + j) * pstride + 2 + 32 * c;
-                        switch (nq - j) {  // constant head counts keep the accumulators in registers
-                        case 1: block_values(1, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
-                        case 2: block_values(2, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
-                        default: block_values(3, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK); break;
-                        }
+                        if (nq - j == 1) block_values(1, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK);
+                        else block_values(2, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK);
                     }
                 }
             }
