@@ -99,29 +99,16 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 SK_INLINE void quantize_blocks_avx2(const float *x, block_q8_0 *y, int64_t n) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / QK8_0; i++) {
         __m256 v[4];
-        __m256 amax = _mm256_setzero_ps();
-        for (int c = 0; c < 4; c++) {
-            v[c] = _mm256_loadu_ps(x + i * QK8_0 + 8 * c);
-            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[c]));
-        }
-        __m128 h = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
-        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-        const float am = _mm_cvtss_f32(h);
+        const float am = amax32(x + i * QK8_0, v);
         y[i].d = sk_float_to_half_scalar(am / 127.0f);
         const __m256 id = _mm256_set1_ps(am != 0.0f ? 127.0f / am : 0.0f);
         __m256i q[4];
         for (int c = 0; c < 4; c++) {
             q[c] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[c], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         }
-        // pack 32 int32 → 32 int8 and undo the lane interleaving of the packs
-        const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
-        const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
-        const __m256i fixed = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        _mm256_storeu_si256((__m256i *)y[i].qs, fixed);
+        _mm256_storeu_si256((__m256i *)y[i].qs, pack_i32x4_to_i8(q[0], q[1], q[2], q[3]));
     }
 }
 
@@ -138,13 +125,6 @@ SK_INLINE __m256i dots4(__m256i aq, __m256i q, const block_q8_0 *k, int64_t nblk
     const __m256i d01 = _mm256_hadd_epi32(dot_i8(aq, q, k[0].qs), dot_i8(aq, q, k[nblk].qs));
     const __m256i d23 = _mm256_hadd_epi32(dot_i8(aq, q, k[2 * nblk].qs), dot_i8(aq, q, k[3 * nblk].qs));
     return _mm256_hadd_epi32(d01, d23);
-}
-
-SK_INLINE int32_t hsum_i32(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
-    return _mm_cvtsi128_si32(x);
 }
 
 // scores[b] = scale · q·k_b for the block's positions b < n, one head: eight positions at a time as
@@ -171,7 +151,7 @@ static void block_scores(const block_q8_0 *qb, const float *qd, const block_q8_0
         float s = 0.0f;
         for (int64_t c = 0; c < nblk; c++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)qb[c].qs);
-            const int32_t sum = hsum_i32(dot_i8(_mm256_sign_epi8(q, q), q, k[b * nblk + c].qs));
+            const int32_t sum = hsum_i32_8(dot_i8(_mm256_sign_epi8(q, q), q, k[b * nblk + c].qs));
             s = fmaf((float)sum, dk[c * BLOCK + b] * qd[c], s);
         }
         scores[b] = s * scale;
@@ -216,14 +196,10 @@ SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_
 // gathered in a register: _cvtsh_ss per scale would chain each conversion to the last (it merges into
 // its register), and 16-bit stores read back as one vector stall store forwarding.
 SK_INLINE __m256 scales8(const block_q8_0 *x, int64_t stride, int64_t count) {
-    if (count >= 8) {
-        return _mm256_cvtph_ps(_mm_setr_epi16((short)x[0].d, (short)x[stride].d, (short)x[2 * stride].d,
-                                              (short)x[3 * stride].d, (short)x[4 * stride].d, (short)x[5 * stride].d,
-                                              (short)x[6 * stride].d, (short)x[7 * stride].d));
-    }
-    uint16_t h[8] = {0};
-    for (int64_t i = 0; i < count; i++) h[i] = x[i * stride].d;
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+    if (count >= 8) return gather8_h((const uint8_t *)&x->d, (size_t)stride * sizeof(block_q8_0));
+    uint64_t h[2] = {0, 0};
+    for (int64_t i = 0; i < count; i++) h[i / 4] |= (uint64_t)x[i * stride].d << (16 * (i % 4));
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)h[1], (long long)h[0]));
 }
 
 static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,

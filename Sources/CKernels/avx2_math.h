@@ -1,4 +1,4 @@
-// AVX2/FMA helpers shared by the float and attention kernels; include only from x86 files, after
+// AVX2/FMA helpers shared by the float, quantized and attention kernels; include only from x86 files, after
 // <immintrin.h>. Every function carries the target attribute itself.
 //
 // Vectorized exp (sk_exp8): Cody-Waite range reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in a
@@ -50,6 +50,50 @@ SK_AVX2_INLINE __m256 sk_exp8(__m256 x) {
     const __m256 pa = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(a, bias), 23));
     const __m256 pb = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(b, bias), 23));
     return _mm256_mul_ps(_mm256_mul_ps(y, pa), pb);
+}
+
+// --- integer and conversion helpers shared by the quantized and attention kernels ---
+
+// sum of 8 int32 lanes
+SK_AVX2_INLINE int hsum_i32_8(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// the largest |x| of 32 floats at x (loaded into v[0..3] for the caller)
+SK_AVX2_INLINE float amax32(const float *x, __m256 *v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + 8 * k);
+    __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
+                             _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3])));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+// 4 x 8 int32 -> 32 int8 in order (saturating)
+SK_AVX2_INLINE __m256i pack_i32x4_to_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i ab = _mm256_packs_epi32(a, b);
+    const __m256i cd = _mm256_packs_epi32(c, d);
+    const __m256i v = _mm256_packs_epi16(ab, cd);
+    return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+SK_AVX2_INLINE uint64_t ld_u16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+// 8 halves at p, p + stride, ..., converted to floats
+SK_AVX2_INLINE __m256 gather8_h(const uint8_t *p, size_t stride) {
+    const uint64_t lo = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
+    p += 4 * stride;
+    const uint64_t hi = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
 #endif

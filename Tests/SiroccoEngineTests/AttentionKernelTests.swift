@@ -60,17 +60,52 @@ struct AttentionKernelTests {
 
         /// The cache as segments split at the given positions (as a wrapped rolling buffer is).
         func withSegments<R>(splitAt cuts: [Int], _ body: ([sk_kv_segment]) -> R) -> R {
-            keys.withUnsafeBufferPointer { k in
-                values.withUnsafeBufferPointer { v in
-                    let bounds = [pos0] + cuts + [pos0 + n]
-                    let segs = zip(bounds, bounds.dropFirst()).map { a, b in
-                        sk_kv_segment(k: k.baseAddress! + (a - pos0) * hd, v: v.baseAddress! + (a - pos0) * hd,
-                                      pos: Int64(a), n: Int64(b - a))
-                    }
-                    return body(segs)
+            keys.withUnsafeBytes { k in
+                values.withUnsafeBytes { v in
+                    body(AttentionKernelTests.segments(keys: k.baseAddress!, values: v.baseAddress!, rowBytes: 2 * hd,
+                                                       pos0: pos0, n: n, splitAt: cuts))
                 }
             }
         }
+    }
+
+    /// Rows of `rowBytes` bytes for positions pos0 ..< pos0 + n as segments split at `cuts`.
+    static func segments(keys: UnsafeRawPointer, values: UnsafeRawPointer, rowBytes: Int, pos0: Int, n: Int,
+                         splitAt cuts: [Int]) -> [sk_kv_segment] {
+        let bounds = [pos0] + cuts + [pos0 + n]
+        return zip(bounds, bounds.dropFirst()).map { a, b in
+            sk_kv_segment(k: keys + (a - pos0) * rowBytes, v: values + (a - pos0) * rowBytes, pos: Int64(a), n: Int64(b - a))
+        }
+    }
+
+    typealias PartialKernel = @convention(c) (UnsafePointer<Float>?, Int64, Int64, Float, UnsafePointer<sk_kv_segment>?, Int64,
+                                              Int64, Int64, UnsafeMutablePointer<Float>?, Int64, UnsafeMutablePointer<Float>?) -> Void
+
+    /// A one-row kernel (sk_attention_partial_f16 or _q8_0) for g heads (rows of q, hd apart, scale
+    /// 0.125) over positions [lo, hi) in `chunks` parts, each head's parts merged.
+    static func attend(_ kernel: PartialKernel, q: [Float], heads g: Int, hd: Int, segments segs: [sk_kv_segment],
+                       lo: Int, hi: Int, chunks: Int = 1) -> [Float] {
+        let stride = 2 + hd
+        var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
+        var partials = [Float](repeating: 0, count: g * chunks * stride)
+        let chunk = (hi - lo + chunks - 1) / chunks
+        partials.withUnsafeMutableBufferPointer { part in
+            for c in 0..<chunks {
+                let a = lo + c * chunk, b = min(hi, a + chunk)
+                kernel(q, Int64(g), Int64(hd), 0.125, segs, Int64(segs.count), Int64(a), Int64(max(a, b)),
+                       part.baseAddress! + c * stride, Int64(chunks * stride), &scratch)
+            }
+        }
+        var out = [Float](repeating: 0, count: g * hd)
+        partials.withUnsafeBufferPointer { part in
+            out.withUnsafeMutableBufferPointer { o in
+                for j in 0..<g {
+                    sk_attention_merge(part.baseAddress! + j * chunks * stride, Int64(chunks), Int64(stride), Int64(hd),
+                                       o.baseAddress! + j * hd)
+                }
+            }
+        }
+        return out
     }
 
     static func maxDiff(_ a: [Float], _ b: [Double]) -> Double {
@@ -85,30 +120,9 @@ struct AttentionKernelTests {
     // MARK: - one row (F16 accumulator)
 
     func oneRow(q: [Float], heads g: Int, cache: Cache, cuts: [Int], lo: Int, hi: Int, chunks: Int = 1) -> [Float] {
-        let hd = cache.hd
-        let stride = 2 + hd
-        var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
-        var partials = [Float](repeating: 0, count: g * chunks * stride)
-        let chunk = (hi - lo + chunks - 1) / chunks
-        partials.withUnsafeMutableBufferPointer { part in
-            cache.withSegments(splitAt: cuts) { segs in
-                for c in 0..<chunks {
-                    let a = lo + c * chunk, b = min(hi, a + chunk)
-                    sk_attention_partial_f16(q, Int64(g), Int64(hd), 0.125, segs, Int64(segs.count), Int64(a), Int64(max(a, b)),
-                                             part.baseAddress! + c * stride, Int64(chunks * stride), &scratch)
-                }
-            }
+        cache.withSegments(splitAt: cuts) { segs in
+            Self.attend(sk_attention_partial_f16, q: q, heads: g, hd: cache.hd, segments: segs, lo: lo, hi: hi, chunks: chunks)
         }
-        var out = [Float](repeating: 0, count: g * hd)
-        partials.withUnsafeBufferPointer { part in
-            out.withUnsafeMutableBufferPointer { o in
-                for j in 0..<g {
-                    sk_attention_merge(part.baseAddress! + j * chunks * stride, Int64(chunks), Int64(stride), Int64(hd),
-                                       o.baseAddress! + j * hd)
-                }
-            }
-        }
-        return out
     }
 
     @Test(arguments: KernelTests.modes, [64, 72, 96, 256])

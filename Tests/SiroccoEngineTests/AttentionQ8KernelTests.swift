@@ -85,39 +85,18 @@ struct AttentionQ8KernelTests {
         /// g heads (rows of q, hd apart) over [lo, hi), the positions in `chunks` merged parts, the
         /// cache given as segments split at `cuts`.
         func attend(q: [Float], heads g: Int, lo: Int, hi: Int, cuts: [Int] = [], chunks: Int = 1) -> [Float] {
-            let stride = 2 + hd
             let row = hd / 32 * 34
-            var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
-            var partials = [Float](repeating: 0, count: g * chunks * stride)
-            let chunk = (hi - lo + chunks - 1) / chunks
-            let n = keys.count / row
-            keys.withUnsafeBytes { k in
+            return keys.withUnsafeBytes { k in
                 values.withUnsafeBytes { v in
-                    let bounds = [0] + cuts + [n]
-                    let segs = zip(bounds, bounds.dropFirst()).map { a, b in
-                        sk_kv_segment(k: k.baseAddress! + a * row, v: v.baseAddress! + a * row, pos: Int64(a), n: Int64(b - a))
-                    }
-                    partials.withUnsafeMutableBufferPointer { part in
-                        for c in 0..<chunks {
-                            let a = lo + c * chunk, b = min(hi, a + chunk)
-                            sk_attention_partial_q8_0(q, Int64(g), Int64(hd), Float(scale), segs, Int64(segs.count), Int64(a),
-                                                      Int64(max(a, b)), part.baseAddress! + c * stride, Int64(chunks * stride), &scratch)
-                        }
-                    }
+                    let segs = AttentionKernelTests.segments(keys: k.baseAddress!, values: v.baseAddress!, rowBytes: row,
+                                                             pos0: 0, n: keys.count / row, splitAt: cuts)
+                    return AttentionKernelTests.attend(sk_attention_partial_q8_0, q: q, heads: g, hd: hd, segments: segs,
+                                                       lo: lo, hi: hi, chunks: chunks)
                 }
             }
-            var out = [Float](repeating: 0, count: g * hd)
-            partials.withUnsafeBufferPointer { part in
-                out.withUnsafeMutableBufferPointer { o in
-                    for j in 0..<g {
-                        sk_attention_merge(part.baseAddress! + j * chunks * stride, Int64(chunks), Int64(stride), Int64(hd),
-                                           o.baseAddress! + j * hd)
-                    }
-                }
-            }
-            return out
         }
 
+        /// The scale AttentionKernelTests.attend runs the kernel with.
         let scale = 0.125
     }
 

@@ -55,6 +55,22 @@ import Testing
         }
     }
 
+    @Test func aQ8CacheForHeadsItCannotHoldIsAnError() throws {
+        // tinyLlama's heads are 16 values: not whole 32-value Q8_0 blocks
+        let file = try open(tinyLlama { w in
+            w.metadata = w.metadata.map { $0.0 == "tokenizer.ggml.tokens" ? ($0.0, .strings(["a", "b", "ab", "c"])) : $0 }
+            w.metadata.append(("tokenizer.ggml.merges", .strings(["a b"])))
+        })
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let model = try Model(path: file.path)
+        #expect(model.config.headDim == 16)
+        #expect(throws: ModelError.unsupportedCacheType("q8_0", headDim: 16)) {
+            try InferenceContext(model: model, contextLength: 8, threads: 1, cacheType: .q8_0)
+        }
+        let f16 = try InferenceContext(model: model, contextLength: 8, threads: 1, cacheType: .f16)
+        #expect(try f16.evaluate([1, 2]).count == 4)
+    }
+
     @Test func aCompleteFileLoadsAndTiesTheOutputToTheEmbedding() throws {
         let file = try open(tinyLlama())
         let config = try ModelConfig(gguf: file)
