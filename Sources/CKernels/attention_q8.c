@@ -9,7 +9,10 @@
 // through the cache together (each row read once per group) in blocks of 32 positions: the integer
 // dot products of eight positions reduced across lanes before any float arithmetic, the softmax of
 // a block at once (one rescale per block, as ggml's tiled path), and each row's scale folded into
-// its weight (q·(w·d) instead of (d·q)·w). The two agree to F32 rounding.
+// its weight, which reaches the integer values as a 16-bit integer relative to the largest of its
+// block (q·round(w·d) in 32-bit integer sums, two positions per vpmaddwd, instead of (d·q)·w in F32).
+// The two agree to F32 rounding plus 2^-16 of the block's largest weight per position — 30 times
+// finer than the F16 accumulator ggml itself uses for an F16 cache.
 //
 // Half the bytes of an F16 cache per position (34 per 32 values instead of 64), and integer scores.
 
@@ -23,7 +26,8 @@
 typedef struct {
     block_q8_0 *q;
     float *qd;
-    float *scores, *weight, *wd, *dk, *dv;
+    float *scores, *weight, *wd, *dk, *dv, *unit;
+    int16_t *qw;
 } q8_scratch;
 
 SK_INLINE q8_scratch carve(float *scratch, int64_t hd) {
@@ -35,6 +39,8 @@ SK_INLINE q8_scratch carve(float *scratch, int64_t hd) {
     s.wd = s.weight + MAXQ * BLOCK;
     s.dk = s.wd + MAXQ * BLOCK;
     s.dv = s.dk + hd / QK8_0 * BLOCK;
+    s.unit = s.dv + hd / QK8_0 * BLOCK;
+    s.qw = (int16_t *)(s.unit + MAXQ);  // [MAXQ][BLOCK]
     return s;
 }
 
@@ -170,26 +176,67 @@ SK_INLINE float block_weights(const float *sc, float *w, float *m, float *sum) {
     return ms;
 }
 
-// For NH ≤ 2 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += Σ_b wd_j[b] · q_b for block c of
-// the value rows of the block's n positions (v: that block of the first row; rows nblk blocks apart;
-// wd: each position's weight times its value scale, [j][BLOCK]). Two heads at a time: three needed
-// all 16 registers and spilled an accumulator, putting a store and a load in its chain.
-SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_q8_0 *v, int64_t nblk, int64_t n,
-                            const float *wd) {
-    __m256 a[2][4];
-    for (int j = 0; j < nh; j++)
-        for (int c = 0; c < 4; c++) a[j][c] = _mm256_loadu_ps(acc + j * acc_stride + 8 * c);
-    for (int64_t b = 0; b < n; b++) {
-        const int8_t *qs = v[b * nblk].qs;
-        __m256 w[2];
-        for (int j = 0; j < nh; j++) w[j] = _mm256_broadcast_ss(wd + j * BLOCK + b);
-        for (int c = 0; c < 4; c++) {
-            const __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8 * c))));
-            for (int j = 0; j < nh; j++) a[j][c] = _mm256_fmadd_ps(x, w[j], a[j][c]);
+// Weights times value scales as 16-bit integers for one block c of the values: qw[j][b] =
+// round(wd_j[b] · 32767 / max_b wd_j[b]) (0 past n), and the factor back, max / 32767, in unit[j].
+// Relative to the block's largest weight each is off by at most 2^-16.
+SK_INLINE void quantize_weights(int nq, const float *wd, int16_t *qw, float *unit) {
+    for (int j = 0; j < nq; j++) {
+        const float *w = wd + j * BLOCK;
+        __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8)),
+                                  _mm256_max_ps(_mm256_loadu_ps(w + 16), _mm256_loadu_ps(w + 24)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        const float m = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+        unit[j] = m / 32767.0f;
+        const __m256 f = _mm256_set1_ps(m > 0.0f ? 32767.0f / m : 0.0f);
+        for (int b = 0; b < BLOCK; b += 16) {
+            const __m256i lo = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(w + b), f));
+            const __m256i hi = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(w + b + 8), f));
+            _mm256_storeu_si256((__m256i *)(qw + j * BLOCK + b), _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xd8));
         }
     }
-    for (int j = 0; j < nh; j++)
-        for (int c = 0; c < 4; c++) _mm256_storeu_ps(acc + j * acc_stride + 8 * c, a[j][c]);
+}
+
+// Two rows' 16 values (int8 at a and b) as int16 pairs (a_i, b_i): lo holds i = 0-3 and 8-11, hi 4-7
+// and 12-15 (unpacking within 128-bit lanes).
+SK_INLINE void pairs16(const int8_t *a, const int8_t *b, __m256i *lo, __m256i *hi) {
+    const __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a));
+    const __m256i y = b ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b)) : _mm256_setzero_si256();
+    *lo = _mm256_unpacklo_epi16(x, y);
+    *hi = _mm256_unpackhi_epi16(x, y);
+}
+
+// For NH ≤ 3 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += unit_j · Σ_b qw_j[b] · q_b for block
+// c of the value rows of the block's n positions (v: that block of the first row; rows nblk blocks
+// apart): integer products of two positions at a time (vpmaddwd) summed exactly in 32 bits
+// (32 · 2 · 32767 · 127 < 2^31), then one multiply-add per block into the F32 accumulator.
+// Half a value block (16) at a time, to keep three heads' sums in registers.
+SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_q8_0 *v, int64_t nblk, int64_t n,
+                            const int16_t *qw, const float *unit) {
+    for (int half = 0; half < 2; half++) {
+        __m256i a[3][2];
+        for (int j = 0; j < nh; j++) a[j][0] = a[j][1] = _mm256_setzero_si256();
+        int64_t b = 0;
+        for (; b < n; b += 2) {
+            __m256i lo, hi;
+            pairs16(v[b * nblk].qs + 16 * half, b + 1 < n ? v[(b + 1) * nblk].qs + 16 * half : NULL, &lo, &hi);
+            for (int j = 0; j < nh; j++) {
+                int32_t pair;
+                memcpy(&pair, qw + j * BLOCK + b, 4);
+                const __m256i w = _mm256_set1_epi32(pair);
+                a[j][0] = _mm256_add_epi32(a[j][0], _mm256_madd_epi16(lo, w));
+                a[j][1] = _mm256_add_epi32(a[j][1], _mm256_madd_epi16(hi, w));
+            }
+        }
+        for (int j = 0; j < nh; j++) {
+            float *out = acc + j * acc_stride + 16 * half;
+            const __m256 u = _mm256_set1_ps(unit[j]);
+            const __m256i d0 = _mm256_permute2x128_si256(a[j][0], a[j][1], 0x20);  // values 0-7
+            const __m256i d1 = _mm256_permute2x128_si256(a[j][0], a[j][1], 0x31);  // values 8-15
+            _mm256_storeu_ps(out, _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), u, _mm256_loadu_ps(out)));
+            _mm256_storeu_ps(out + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(d1), u, _mm256_loadu_ps(out + 8)));
+        }
+    }
 }
 
 // The F16 scales of up to 8 blocks `stride` blocks apart (count of them valid, the rest 0) as floats,
@@ -247,10 +294,15 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                                                                                  _mm256_loadu_ps(s.dv + c * BLOCK + b)));
                         }
                     }
-                    for (int j = 0; j < nq; j += 2) {  // constant head counts keep the accumulators in registers
+                    quantize_weights(nq, s.wd, s.qw, s.unit);
+                    for (int j = 0; j < nq; j += 3) {  // constant head counts keep the sums in registers
                         float *acc = partials + (j0 + j) * pstride + 2 + 32 * c;
-                        if (nq - j == 1) block_values(1, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK);
-                        else block_values(2, acc, pstride, v + c, nblk, nb, s.wd + j * BLOCK);
+                        const int16_t *qw = s.qw + j * BLOCK;
+                        switch (nq - j) {
+                        case 1: block_values(1, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
+                        case 2: block_values(2, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
+                        default: block_values(3, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
+                        }
                     }
                 }
             }

@@ -55,6 +55,7 @@ struct AttentionQ8KernelTests {
         var values: [UInt8] = []
         var keyFloats: [[Double]] = []
         var valueFloats: [[Double]] = []
+        var valueScales: [Double] = []  // each value row's largest block scale
 
         init(hd: Int, n: Int, rng: inout Rng) {
             self.hd = hd
@@ -65,11 +66,16 @@ struct AttentionQ8KernelTests {
                 values += AttentionQ8KernelTests.bytes(v)
                 keyFloats.append(AttentionQ8KernelTests.dequantized(k))
                 valueFloats.append(AttentionQ8KernelTests.dequantized(v))
+                valueScales.append(v.map { Double(Float(Float16(bitPattern: $0.d))) }.max()!)
             }
         }
 
-        /// softmax(scale · q·k) · v over [lo, hi) in Double, with the query quantized as ggml does.
-        func reference(q: [Float], scale: Double, lo: Int, hi: Int) -> [Double] {
+        /// softmax(scale · q·k) · v over [lo, hi) in Double, with the query quantized as ggml does;
+        /// and how far the kernel may be from it beyond float rounding: it takes each weight times its
+        /// value scale to the integer values as a 16-bit integer relative to the largest of its block
+        /// of positions, so each is off by at most 2^-16 of the largest overall, against values of at
+        /// most 127 (in units of their scale).
+        func reference(q: [Float], scale: Double, lo: Int, hi: Int) -> (out: [Double], weightRounding: Double) {
             let qd = AttentionQ8KernelTests.dequantized(AttentionQ8KernelTests.ggmlQ8_0(q))
             let scores = (lo..<hi).map { p in scale * zip(qd, keyFloats[p]).reduce(0) { $0 + $1.0 * $1.1 } }
             let m = scores.max()!
@@ -79,7 +85,8 @@ struct AttentionQ8KernelTests {
             for (i, p) in (lo..<hi).enumerated() {
                 for d in 0..<hd { out[d] += w[i] / total * valueFloats[p][d] }
             }
-            return out
+            let largest = zip(w, valueScales[lo..<hi]).map { $0 * $1 }.max()!
+            return (out, 0x1p-16 * largest * 127 * Double(hi - lo) / total)
         }
 
         /// g heads (rows of q, hd apart) over [lo, hi), the positions in `chunks` merged parts, the
@@ -112,9 +119,11 @@ struct AttentionQ8KernelTests {
             let out = cache.attend(q: q, heads: g, lo: lo, hi: hi, cuts: cuts)
             for j in 0..<g {
                 let want = cache.reference(q: Array(q[(j * hd)..<((j + 1) * hd)]), scale: cache.scale, lo: lo, hi: hi)
-                let diff = AttentionKernelTests.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want)
-                // integer dot products are exact and the accumulator is F32: only float rounding is left
-                #expect(diff < 2e-5, "hd \(hd) cuts \(cuts) [\(lo), \(hi)) head \(j): max difference \(diff)")
+                let diff = AttentionKernelTests.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want.out)
+                // integer dot products are exact and the accumulator is F32: float rounding and the
+                // weights' 16-bit rounding are all that is left
+                let bound = 2e-5 + want.weightRounding
+                #expect(diff < bound, "hd \(hd) cuts \(cuts) [\(lo), \(hi)) head \(j): max difference \(diff), bound \(bound)")
             }
         }
     }

@@ -22,7 +22,10 @@ final class ForwardScratch {
     let hb2: UnsafeMutablePointer<Float>      // [batch, ffnDim] up
     let attentionWork: UnsafeMutablePointer<Float>  // [threads, attentionWorkFloats] per-thread attention scratch
     let attentionWorkFloats: Int
-    let attentionPartials: UnsafeMutablePointer<Float>  // [heads, threads, 2 + headDim] split-KV partial results
+    let attentionPartials: UnsafeMutablePointer<Float>  // [heads, threads, partialStride] split-KV partial results
+    /// Floats per partial result (m, sum, headDim values), padded to a cache line: threads writing
+    /// neighbouring partials must not share a line.
+    let partialStride: Int
     let segments: UnsafeMutablePointer<sk_kv_segment>   // [threads, 4] key/value pieces of one attention call
     let threads: Int
     let ropeCos: UnsafeMutablePointer<Float>  // [batch, ropeDim/2] global layers
@@ -44,7 +47,7 @@ final class ForwardScratch {
     init(config c: ModelConfig, maxBatch: Int, threads: Int) {
         self.maxBatch = maxBatch
         func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
             p.initialize(repeating: 0, count: max(n, 1))
             return p
         }
@@ -58,9 +61,11 @@ final class ForwardScratch {
         hb = buffer(maxBatch * c.feedForwardLength)
         hb2 = buffer(maxBatch * c.feedForwardLength)
         self.threads = threads
-        attentionWorkFloats = Int(sk_attention_scratch_floats(Int64(c.headDim)))
+        func lines(_ floats: Int) -> Int { (floats + 15) / 16 * 16 }
+        attentionWorkFloats = lines(Int(sk_attention_scratch_floats(Int64(c.headDim))))
         attentionWork = buffer(threads * attentionWorkFloats)
-        attentionPartials = buffer(max(c.headCount, c.groupSize) * threads * (2 + c.headDim))
+        partialStride = lines(2 + c.headDim)
+        attentionPartials = buffer(max(c.headCount, c.groupSize) * threads * partialStride)
         ropeCos = buffer(maxBatch * c.ropeDimensions / 2)
         ropeSin = buffer(maxBatch * c.ropeDimensions / 2)
         ropeCosLocal = buffer(maxBatch * c.ropeDimensions / 2)
@@ -381,7 +386,7 @@ final class LlamaModel {
         let hd = c.headDim
         let scale = c.attentionScale
         let window = cache.isWindowed(l) ? cache.cellsPerLayer[l] : 0
-        let stride = 2 + hd
+        let stride = s.partialStride
         func oldest(_ p: Int) -> Int { window > 0 ? max(0, p - window + 1) : 0 }
         let tile = Int(SK_ATTENTION_TILE)
         // a Q8_0 cache goes row by row at every batch size, as in ggml (its tiled path is F16-only)
