@@ -14,46 +14,49 @@
 // The two agree to F32 rounding plus 2^-16 of the block's largest weight per position — 30 times
 // finer than the F16 accumulator ggml itself uses for an F16 cache.
 //
-// Half the bytes of an F16 cache per position (34 per 32 values instead of 64), and integer scores.
+// Rows are stored as ggml's Q8_0 values and F16 scales, but apart (see sk_kv_segment): eight
+// positions' scales of a block load as one vector. Half the bytes of an F16 cache per position (34
+// per 32 values instead of 64), and integer scores.
 
 #include "attention_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-// Scratch: [MAXQ][hd / 32] query blocks and their scales as floats; scores, weights and weights
-// times value scales, [MAXQ][BLOCK] each; the block's key and value scales as floats, [hd/32][BLOCK].
+// Scratch: [MAXQ][hd] quantized query values, [MAXQ][hd / 32] their scales (F16, then as floats);
+// scores, [MAXQ][BLOCK]; the block's key and value scales as floats, [hd/32][BLOCK] each; the
+// weights as 16-bit integers, [hd/32][MAXQ][BLOCK], and their units, [hd/32][MAXQ].
 typedef struct {
-    block_q8_0 *q;
+    int8_t *q;
+    uint16_t *qh;
     float *qd;
-    float *scores, *weight, *wd, *dk, *dv, *unit;
+    float *scores, *dk, *dv, *unit;
     int16_t *qw;
 } q8_scratch;
 
 SK_INLINE q8_scratch carve(float *scratch, int64_t hd) {
     q8_scratch s;
-    s.q = (block_q8_0 *)scratch;  // MAXQ · hd/32 · 34 bytes ≤ half of MAXQ · hd floats
+    s.q = (int8_t *)scratch;  // MAXQ · hd bytes: a quarter of MAXQ · hd floats
+    s.qh = (uint16_t *)(scratch + MAXQ * hd / 4);
     s.qd = scratch + MAXQ * hd / 2;
     s.scores = scratch + MAXQ * hd;
-    s.weight = s.scores + MAXQ * BLOCK;
-    s.wd = s.weight + MAXQ * BLOCK;
-    s.dk = s.wd + MAXQ * BLOCK;
+    s.dk = s.scores + MAXQ * BLOCK;
     s.dv = s.dk + hd / QK8_0 * BLOCK;
     s.unit = s.dv + hd / QK8_0 * BLOCK;
-    s.qw = (int16_t *)(s.unit + MAXQ);  // [MAXQ][BLOCK]
+    s.qw = (int16_t *)(s.unit + hd / QK8_0 * MAXQ);
     return s;
 }
 
 /// F32 → Q8_0 as ggml's CPU backend quantizes activations and cache rows (not the reference
 /// quantize_row_q8_0_ref, which rounds half away from zero and divides by the rounded scale).
-static void quantize_blocks(const float *x, block_q8_0 *y, int64_t n) {
+/// Values to qs[0..<n], the scale of block i to d[i · dstride].
+static void quantize_blocks(const float *x, int8_t *qs, uint16_t *d, int64_t dstride, int64_t n) {
     for (int64_t i = 0; i < n / QK8_0; i++) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[i * QK8_0 + j]));
-        const float d = amax / 127.0f;
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-        y[i].d = sk_float_to_half_scalar(d);
-        for (int j = 0; j < QK8_0; j++) y[i].qs[j] = (int8_t)nearbyintf(x[i * QK8_0 + j] * id);
+        d[i * dstride] = sk_float_to_half_scalar(amax / 127.0f);
+        for (int j = 0; j < QK8_0; j++) qs[i * QK8_0 + j] = (int8_t)nearbyintf(x[i * QK8_0 + j] * id);
     }
 }
 
@@ -62,7 +65,7 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
     const int64_t nb = hd / QK8_0;
     const q8_scratch s = carve(scratch, hd);
     for (int64_t j = 0; j < g; j++) {
-        quantize_blocks(q + j * hd, s.q, hd);
+        quantize_blocks(q + j * hd, s.q, s.qh, 1, hd);
         float *part = partials + j * pstride;
         float *acc = part + 2;
         for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
@@ -70,14 +73,15 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
         for (int64_t si = 0; si < nsegs; si++) {
             int64_t first;
             const int64_t n = clip(&segs[si], lo, hi, &first);
+            const int64_t ds = segs[si].dstride;
             for (int64_t t = first; t < first + n; t++) {
-                const block_q8_0 *kt = (const block_q8_0 *)segs[si].k + t * nb;
-                const block_q8_0 *vt = (const block_q8_0 *)segs[si].v + t * nb;
+                const int8_t *kt = (const int8_t *)segs[si].k + t * hd;
+                const int8_t *vt = (const int8_t *)segs[si].v + t * hd;
                 float dot = 0.0f;
                 for (int64_t b = 0; b < nb; b++) {
                     int32_t sumi = 0;
-                    for (int i = 0; i < QK8_0; i++) sumi += kt[b].qs[i] * s.q[b].qs[i];
-                    dot += sk_half_to_float_scalar(kt[b].d) * sk_half_to_float_scalar(s.q[b].d) * (float)sumi;
+                    for (int i = 0; i < QK8_0; i++) sumi += kt[b * QK8_0 + i] * s.q[b * QK8_0 + i];
+                    dot += sk_half_to_float_scalar(segs[si].kd[b * ds + t]) * sk_half_to_float_scalar(s.qh[b]) * (float)sumi;
                 }
                 const float sc = dot * scale;
                 float ms = 1.0f, vs = 1.0f;
@@ -89,8 +93,8 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
                     vs = expf(sc - m);
                 }
                 for (int64_t b = 0; b < nb; b++) {
-                    const float dv = sk_half_to_float_scalar(vt[b].d);
-                    for (int i = 0; i < QK8_0; i++) acc[b * QK8_0 + i] = fmaf(dv * vt[b].qs[i], vs, acc[b * QK8_0 + i]);
+                    const float dv = sk_half_to_float_scalar(segs[si].vd[b * ds + t]);
+                    for (int i = 0; i < QK8_0; i++) acc[b * QK8_0 + i] = fmaf(dv * vt[b * QK8_0 + i], vs, acc[b * QK8_0 + i]);
                 }
                 sum = sum * ms + vs;
             }
@@ -104,17 +108,17 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-SK_INLINE void quantize_blocks_avx2(const float *x, block_q8_0 *y, int64_t n) {
+SK_INLINE void quantize_blocks_avx2(const float *x, int8_t *qs, uint16_t *d, int64_t dstride, int64_t n) {
     for (int64_t i = 0; i < n / QK8_0; i++) {
         __m256 v[4];
         const float am = amax32(x + i * QK8_0, v);
-        y[i].d = sk_float_to_half_scalar(am / 127.0f);
+        d[i * dstride] = sk_float_to_half_scalar(am / 127.0f);
         const __m256 id = _mm256_set1_ps(am != 0.0f ? 127.0f / am : 0.0f);
         __m256i q[4];
         for (int c = 0; c < 4; c++) {
             q[c] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[c], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         }
-        _mm256_storeu_si256((__m256i *)y[i].qs, pack_i32x4_to_i8(q[0], q[1], q[2], q[3]));
+        _mm256_storeu_si256((__m256i *)(qs + i * QK8_0), pack_i32x4_to_i8(q[0], q[1], q[2], q[3]));
     }
 }
 
@@ -125,28 +129,30 @@ SK_INLINE __m256i dot_i8(__m256i aq, __m256i q, const int8_t *k) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(aq, ks), _mm256_set1_epi16(1));
 }
 
-// The integer dot products of 4 positions' key blocks (nblk blocks apart) with a query block, one
+// The integer dot products of 4 positions' key blocks (rows hd apart) with a query block, one
 // vector: lanes 0-3 hold the sums over each row's first 16 values, lanes 4-7 over the last 16.
-SK_INLINE __m256i dots4(__m256i aq, __m256i q, const block_q8_0 *k, int64_t nblk) {
-    const __m256i d01 = _mm256_hadd_epi32(dot_i8(aq, q, k[0].qs), dot_i8(aq, q, k[nblk].qs));
-    const __m256i d23 = _mm256_hadd_epi32(dot_i8(aq, q, k[2 * nblk].qs), dot_i8(aq, q, k[3 * nblk].qs));
+SK_INLINE __m256i dots4(__m256i aq, __m256i q, const int8_t *k, int64_t hd) {
+    const __m256i d01 = _mm256_hadd_epi32(dot_i8(aq, q, k), dot_i8(aq, q, k + hd));
+    const __m256i d23 = _mm256_hadd_epi32(dot_i8(aq, q, k + 2 * hd), dot_i8(aq, q, k + 3 * hd));
     return _mm256_hadd_epi32(d01, d23);
 }
 
 // scores[b] = scale · q·k_b for the block's positions b < n, one head: eight positions at a time as
 // exact integer dot products reduced across lanes first, then Σ_c (d_k·d_q)·sum_c in F32 (one fused
 // multiply-add per block c, in block order); the last n mod 8 positions one at a time the same way.
-// dk: the key scales as floats, [c][BLOCK].
-static void block_scores(const block_q8_0 *qb, const float *qd, const block_q8_0 *k, int64_t n, int64_t nblk,
+// qb: the query's hd values; k: the first key row (rows hd apart); dk: the key scales as floats,
+// [c][BLOCK].
+static void block_scores(const int8_t *qb, const float *qd, const int8_t *k, int64_t n, int64_t hd,
                          const float *dk, float scale, float *scores) {
+    const int64_t nblk = hd / QK8_0;
     int64_t b = 0;
     for (; b + 8 <= n; b += 8) {
         __m256 s = _mm256_setzero_ps();
         for (int64_t c = 0; c < nblk; c++) {
-            const __m256i q = _mm256_loadu_si256((const __m256i *)qb[c].qs);
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(qb + c * QK8_0));
             const __m256i aq = _mm256_sign_epi8(q, q);
-            const block_q8_0 *kb = k + b * nblk + c;
-            const __m256i lo = dots4(aq, q, kb, nblk), hi = dots4(aq, q, kb + 4 * nblk, nblk);
+            const int8_t *kb = k + b * hd + c * QK8_0;
+            const __m256i lo = dots4(aq, q, kb, hd), hi = dots4(aq, q, kb + 4 * hd, hd);
             const __m256i sums = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31));
             const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(dk + c * BLOCK + b), _mm256_set1_ps(qd[c]));
             s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d, s);
@@ -156,45 +162,46 @@ static void block_scores(const block_q8_0 *qb, const float *qd, const block_q8_0
     for (; b < n; b++) {
         float s = 0.0f;
         for (int64_t c = 0; c < nblk; c++) {
-            const __m256i q = _mm256_loadu_si256((const __m256i *)qb[c].qs);
-            const int32_t sum = hsum_i32_8(dot_i8(_mm256_sign_epi8(q, q), q, k[b * nblk + c].qs));
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(qb + c * QK8_0));
+            const int32_t sum = hsum_i32_8(dot_i8(_mm256_sign_epi8(q, q), q, k + b * hd + c * QK8_0));
             s = fmaf((float)sum, dk[c * BLOCK + b] * qd[c], s);
         }
         scores[b] = s * scale;
     }
 }
 
-// The online softmax over one block (scores padded with −inf to BLOCK): the new running maximum M,
-// weights[b] = e^(s_b − M), the sum rescaled and extended; returns the factor e^(M_old − M) (1 when
-// the maximum did not move) the accumulator must be rescaled by. Block-wise, as ggml's tiled path
-// does, rather than position by position: the same result up to F32 rounding.
-SK_INLINE float block_weights(const float *sc, float *w, float *m, float *sum) {
+// The online softmax over one block of a head's scores (padded with −inf to BLOCK), straight to the
+// integer weights the value sums take: the new running maximum M, e_b = e^(s_b − M) added to the
+// sum (rescaled by the returned factor e^(M_old − M), 1 when the maximum did not move, which the
+// accumulator must be rescaled by too), and for each value block c, qw[c][b] = round(e_b · dv[c][b]
+// · 32767 / max_b e_b · dv[c][b]) with the unit that maps them back, max / 32767. Relative to the
+// block's largest weight each is off by at most 2^-16. Block-wise, as ggml's tiled path does,
+// rather than position by position: the same result up to F32 rounding.
+SK_INLINE float block_integer_weights(const float *sc, const float *dv, int64_t nblk, float *m, float *sum,
+                                      int16_t *qw, int64_t qw_stride, float *unit, int64_t unit_stride) {
     const float mn = fmaxf(*m, block_max(sc));
     const float ms = mn == *m ? 1.0f : expf(*m - mn);
-    *sum = *sum * ms + block_exp(sc, mn, w);
+    const __m256 vm = _mm256_set1_ps(mn);
+    __m256 e[4];
+    for (int k = 0; k < 4; k++) e[k] = sk_exp8(_mm256_sub_ps(_mm256_loadu_ps(sc + 8 * k), vm));
+    *sum = *sum * ms + hsum8(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(e[0], e[1]), e[2]), e[3]));
     *m = mn;
-    return ms;
-}
-
-// Weights times value scales as 16-bit integers for one block c of the values: qw[j][b] =
-// round(wd_j[b] · 32767 / max_b wd_j[b]) (0 past n), and the factor back, max / 32767, in unit[j].
-// Relative to the block's largest weight each is off by at most 2^-16.
-SK_INLINE void quantize_weights(int nq, const float *wd, int16_t *qw, float *unit) {
-    for (int j = 0; j < nq; j++) {
-        const float *w = wd + j * BLOCK;
-        __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8)),
-                                  _mm256_max_ps(_mm256_loadu_ps(w + 16), _mm256_loadu_ps(w + 24)));
+    for (int64_t c = 0; c < nblk; c++) {
+        __m256 w[4];
+        for (int k = 0; k < 4; k++) w[k] = _mm256_mul_ps(e[k], _mm256_loadu_ps(dv + c * BLOCK + 8 * k));
+        __m256 mx = _mm256_max_ps(_mm256_max_ps(w[0], w[1]), _mm256_max_ps(w[2], w[3]));
         __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
         h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-        const float m = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
-        unit[j] = m / 32767.0f;
-        const __m256 f = _mm256_set1_ps(m > 0.0f ? 32767.0f / m : 0.0f);
-        for (int b = 0; b < BLOCK; b += 16) {
-            const __m256i lo = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(w + b), f));
-            const __m256i hi = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(w + b + 8), f));
-            _mm256_storeu_si256((__m256i *)(qw + j * BLOCK + b), _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xd8));
+        const float top = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+        unit[c * unit_stride] = top / 32767.0f;
+        const __m256 f = _mm256_set1_ps(top > 0.0f ? 32767.0f / top : 0.0f);
+        for (int k = 0; k < 4; k += 2) {
+            const __m256i lo = _mm256_cvtps_epi32(_mm256_mul_ps(w[k], f));
+            const __m256i hi = _mm256_cvtps_epi32(_mm256_mul_ps(w[k + 1], f));
+            _mm256_storeu_si256((__m256i *)(qw + c * qw_stride + 8 * k), _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xd8));
         }
     }
+    return ms;
 }
 
 // Two rows' 16 values (int8 at a and b) as int16 pairs (a_i, b_i): lo holds i = 0-3 and 8-11, hi 4-7
@@ -207,11 +214,11 @@ SK_INLINE void pairs16(const int8_t *a, const int8_t *b, __m256i *lo, __m256i *h
 }
 
 // For NH ≤ 3 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += unit_j · Σ_b qw_j[b] · q_b for block
-// c of the value rows of the block's n positions (v: that block of the first row; rows nblk blocks
-// apart): integer products of two positions at a time (vpmaddwd) summed exactly in 32 bits
+// c of the value rows of the block's n positions (v: that block of the first row; rows hd apart):
+// integer products of two positions at a time (vpmaddwd) summed exactly in 32 bits
 // (32 · 2 · 32767 · 127 < 2^31), then one multiply-add per block into the F32 accumulator.
 // Half a value block (16) at a time, to keep three heads' sums in registers.
-SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_q8_0 *v, int64_t nblk, int64_t n,
+SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const int8_t *v, int64_t hd, int64_t n,
                             const int16_t *qw, const float *unit) {
     for (int half = 0; half < 2; half++) {
         __m256i a[3][2];
@@ -219,7 +226,7 @@ SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_
         int64_t b = 0;
         for (; b < n; b += 2) {
             __m256i lo, hi;
-            pairs16(v[b * nblk].qs + 16 * half, b + 1 < n ? v[(b + 1) * nblk].qs + 16 * half : NULL, &lo, &hi);
+            pairs16(v + b * hd + 16 * half, b + 1 < n ? v + (b + 1) * hd + 16 * half : NULL, &lo, &hi);
             for (int j = 0; j < nh; j++) {
                 int32_t pair;
                 memcpy(&pair, qw + j * BLOCK + b, 4);
@@ -239,14 +246,12 @@ SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const block_
     }
 }
 
-// The F16 scales of up to 8 blocks `stride` blocks apart (count of them valid, the rest 0) as floats,
-// gathered in a register: _cvtsh_ss per scale would chain each conversion to the last (it merges into
-// its register), and 16-bit stores read back as one vector stall store forwarding.
-SK_INLINE __m256 scales8(const block_q8_0 *x, int64_t stride, int64_t count) {
-    if (count >= 8) return gather8_h((const uint8_t *)&x->d, (size_t)stride * sizeof(block_q8_0));
-    uint64_t h[2] = {0, 0};
-    for (int64_t i = 0; i < count; i++) h[i / 4] |= (uint64_t)x[i * stride].d << (16 * (i % 4));
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)h[1], (long long)h[0]));
+// The F16 scales of up to 8 consecutive rows (count of them valid, the rest 0) as floats.
+SK_INLINE __m256 scales8(const uint16_t *d, int64_t count) {
+    if (count >= 8) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+    uint16_t h[8] = {0};
+    memcpy(h, d, (size_t)(count > 0 ? count : 0) * sizeof(uint16_t));
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
 }
 
 static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
@@ -257,8 +262,8 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
         const int nq = (int)(g - j0 < MAXQ ? g - j0 : MAXQ);
         float m[MAXQ], sum[MAXQ];
         for (int j = 0; j < nq; j++) {
-            quantize_blocks_avx2(q + (j0 + j) * hd, s.q + j * nblk, hd);
-            for (int64_t c = 0; c < nblk; c++) s.qd[j * nblk + c] = _cvtsh_ss(s.q[j * nblk + c].d);
+            quantize_blocks_avx2(q + (j0 + j) * hd, s.q + j * hd, s.qh + j * nblk, 1, hd);
+            for (int64_t c = 0; c < nblk; c++) s.qd[j * nblk + c] = _cvtsh_ss(s.qh[j * nblk + c]);
             float *acc = partials + (j0 + j) * pstride + 2;
             for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
             m[j] = -INFINITY;
@@ -269,39 +274,35 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
             const int64_t n = clip(&segs[si], lo, hi, &first);
             for (int64_t t = first; t < first + n; t += BLOCK) {
                 const int64_t nb = first + n - t < BLOCK ? first + n - t : BLOCK;
-                const block_q8_0 *k = (const block_q8_0 *)segs[si].k + t * nblk;
-                const block_q8_0 *v = (const block_q8_0 *)segs[si].v + t * nblk;
+                const int8_t *k = (const int8_t *)segs[si].k + t * hd;
+                const int8_t *v = (const int8_t *)segs[si].v + t * hd;
                 for (int64_t c = 0; c < nblk; c++) {  // the block's scales as floats
+                    const uint16_t *kd = segs[si].kd + c * segs[si].dstride + t, *vd = segs[si].vd + c * segs[si].dstride + t;
                     for (int64_t b = 0; b < BLOCK; b += 8) {
-                        _mm256_storeu_ps(s.dk + c * BLOCK + b, scales8(k + b * nblk + c, nblk, nb - b));
-                        _mm256_storeu_ps(s.dv + c * BLOCK + b, scales8(v + b * nblk + c, nblk, nb - b));
+                        _mm256_storeu_ps(s.dk + c * BLOCK + b, scales8(kd + b, nb - b));
+                        _mm256_storeu_ps(s.dv + c * BLOCK + b, scales8(vd + b, nb - b));
                     }
                 }
                 for (int j = 0; j < nq; j++) {
                     float *sc = s.scores + j * BLOCK;
-                    block_scores(s.q + j * nblk, s.qd + j * nblk, k, nb, nblk, s.dk, scale, sc);
+                    block_scores(s.q + j * hd, s.qd + j * nblk, k, nb, hd, s.dk, scale, sc);
                     for (int64_t b = nb; b < BLOCK; b++) sc[b] = -INFINITY;
-                    const float ms = block_weights(sc, s.weight + j * BLOCK, &m[j], &sum[j]);
+                    const float ms = block_integer_weights(sc, s.dv, nblk, &m[j], &sum[j], s.qw + j * BLOCK, MAXQ * BLOCK,
+                                                           s.unit + j, MAXQ);
                     if (ms != 1.0f) {
                         float *acc = partials + (j0 + j) * pstride + 2;
                         for (int64_t d = 0; d < hd; d += 8) _mm256_storeu_ps(acc + d, _mm256_mul_ps(_mm256_loadu_ps(acc + d), _mm256_set1_ps(ms)));
                     }
                 }
                 for (int64_t c = 0; c < nblk; c++) {
-                    for (int j = 0; j < nq; j++) {
-                        for (int64_t b = 0; b < BLOCK; b += 8) {
-                            _mm256_storeu_ps(s.wd + j * BLOCK + b, _mm256_mul_ps(_mm256_loadu_ps(s.weight + j * BLOCK + b),
-                                                                                 _mm256_loadu_ps(s.dv + c * BLOCK + b)));
-                        }
-                    }
-                    quantize_weights(nq, s.wd, s.qw, s.unit);
                     for (int j = 0; j < nq; j += 3) {  // constant head counts keep the sums in registers
                         float *acc = partials + (j0 + j) * pstride + 2 + 32 * c;
-                        const int16_t *qw = s.qw + j * BLOCK;
+                        const int16_t *qw = s.qw + (c * MAXQ + j) * BLOCK;
+                        const float *unit = s.unit + c * MAXQ + j;
                         switch (nq - j) {
-                        case 1: block_values(1, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
-                        case 2: block_values(2, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
-                        default: block_values(3, acc, pstride, v + c, nblk, nb, qw, s.unit + j); break;
+                        case 1: block_values(1, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
+                        case 2: block_values(2, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
+                        default: block_values(3, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
                         }
                     }
                 }
@@ -314,19 +315,21 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
     }
 }
 
-static void quantize_rows_avx2(const float *src, void *dst, int64_t n) { quantize_blocks_avx2(src, (block_q8_0 *)dst, n); }
+static void quantize_rows_avx2(const float *src, int8_t *qs, uint16_t *d, int64_t dstride, int64_t n) {
+    quantize_blocks_avx2(src, qs, d, dstride, n);
+}
 
 #pragma clang attribute pop
 #endif
 
-void sk_f32_to_q8_0(const float *src, void *dst, int64_t n) {
+void sk_f32_to_q8_0(const float *src, int8_t *qs, uint16_t *d, int64_t dstride, int64_t n) {
 #if defined(__x86_64__) || defined(__i386__)
     if (sk_init_active_is_avx2()) {
-        quantize_rows_avx2(src, dst, n);
+        quantize_rows_avx2(src, qs, d, dstride, n);
         return;
     }
 #endif
-    quantize_blocks(src, (block_q8_0 *)dst, n);
+    quantize_blocks(src, qs, d, dstride, n);
 }
 
 void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,

@@ -69,12 +69,13 @@ struct AttentionKernelTests {
         }
     }
 
-    /// Rows of `rowBytes` bytes for positions pos0 ..< pos0 + n as segments split at `cuts`.
+    /// F16 rows of `rowBytes` bytes for positions pos0 ..< pos0 + n as segments split at `cuts`.
     static func segments(keys: UnsafeRawPointer, values: UnsafeRawPointer, rowBytes: Int, pos0: Int, n: Int,
                          splitAt cuts: [Int]) -> [sk_kv_segment] {
         let bounds = [pos0] + cuts + [pos0 + n]
         return zip(bounds, bounds.dropFirst()).map { a, b in
-            sk_kv_segment(k: keys + (a - pos0) * rowBytes, v: values + (a - pos0) * rowBytes, pos: Int64(a), n: Int64(b - a))
+            sk_kv_segment(k: keys + (a - pos0) * rowBytes, v: values + (a - pos0) * rowBytes, kd: nil, vd: nil, dstride: 0,
+                          pos: Int64(a), n: Int64(b - a))
         }
     }
 

@@ -22,11 +22,6 @@ struct AttentionQ8KernelTests {
         }
     }
 
-    /// The blocks of a row as GGML lays them out (2-byte scale, 32 values: 34 bytes).
-    static func bytes(_ blocks: [(d: UInt16, q: [Int8])]) -> [UInt8] {
-        blocks.flatMap { [UInt8($0.d & 0xFF), UInt8($0.d >> 8)] + $0.q.map { UInt8(bitPattern: $0) } }
-    }
-
     static func dequantized(_ blocks: [(d: UInt16, q: [Int8])]) -> [Double] {
         blocks.flatMap { b in b.q.map { Double(Float(Float16(bitPattern: b.d))) * Double($0) } }
     }
@@ -41,29 +36,43 @@ struct AttentionQ8KernelTests {
         // exact ties at ±0.5 · d: with amax 127 the factor is 1, so 2.5 → 2 and −3.5 → −4 (to even)
         rows.append([127, 2.5, -3.5, 0.5, -0.5, 1.5] + [Float](repeating: 0.25, count: 58))
         for row in rows {
-            var out = [UInt8](repeating: 0, count: 68)
-            sk_f32_to_q8_0(row, &out, 64)
-            #expect(out == Self.bytes(Self.ggmlQ8_0(row)), "\(row.prefix(6))")
+            // values, and the two scales 3 apart (as a cache region of 3 cells keeps them)
+            var qs = [Int8](repeating: 0, count: 64)
+            var d = [UInt16](repeating: 0xFFFF, count: 4)
+            sk_f32_to_q8_0(row, &qs, &d, 3, 64)
+            let want = Self.ggmlQ8_0(row)
+            #expect(qs == want.flatMap(\.q) && [d[0], d[3]] == want.map(\.d) && d[1] == 0xFFFF, "\(row.prefix(6))")
         }
     }
 
     /// Keys and values of one KV head as Q8_0 rows (quantized by the Swift rendering of ggml's rule),
-    /// and their dequantized values for the reference.
+    /// laid out as the kernel reads them (values [n][hd], block scales [hd / 32][n]), and their
+    /// dequantized values for the reference.
     struct Cache {
         let hd: Int
-        var keys: [UInt8] = []
-        var values: [UInt8] = []
+        let n: Int
+        var keys: [Int8] = []
+        var values: [Int8] = []
+        var keyScales: [UInt16]
+        var valueScales16: [UInt16]
         var keyFloats: [[Double]] = []
         var valueFloats: [[Double]] = []
         var valueScales: [Double] = []  // each value row's largest block scale
 
         init(hd: Int, n: Int, rng: inout Rng) {
             self.hd = hd
-            for _ in 0..<n {
+            self.n = n
+            keyScales = [UInt16](repeating: 0, count: hd / 32 * n)
+            valueScales16 = keyScales
+            for t in 0..<n {
                 let k = AttentionQ8KernelTests.ggmlQ8_0((0..<hd).map { _ in KernelTests.normal(&rng) })
                 let v = AttentionQ8KernelTests.ggmlQ8_0((0..<hd).map { _ in KernelTests.normal(&rng) })
-                keys += AttentionQ8KernelTests.bytes(k)
-                values += AttentionQ8KernelTests.bytes(v)
+                keys += k.flatMap(\.q)
+                values += v.flatMap(\.q)
+                for c in 0..<hd / 32 {
+                    keyScales[c * n + t] = k[c].d
+                    valueScales16[c * n + t] = v[c].d
+                }
                 keyFloats.append(AttentionQ8KernelTests.dequantized(k))
                 valueFloats.append(AttentionQ8KernelTests.dequantized(v))
                 valueScales.append(v.map { Double(Float(Float16(bitPattern: $0.d))) }.max()!)
@@ -92,13 +101,19 @@ struct AttentionQ8KernelTests {
         /// g heads (rows of q, hd apart) over [lo, hi), the positions in `chunks` merged parts, the
         /// cache given as segments split at `cuts`.
         func attend(q: [Float], heads g: Int, lo: Int, hi: Int, cuts: [Int] = [], chunks: Int = 1) -> [Float] {
-            let row = hd / 32 * 34
-            return keys.withUnsafeBytes { k in
+            keys.withUnsafeBytes { k in
                 values.withUnsafeBytes { v in
-                    let segs = AttentionKernelTests.segments(keys: k.baseAddress!, values: v.baseAddress!, rowBytes: row,
-                                                             pos0: 0, n: keys.count / row, splitAt: cuts)
-                    return AttentionKernelTests.attend(sk_attention_partial_q8_0, q: q, heads: g, hd: hd, segments: segs,
-                                                       lo: lo, hi: hi, chunks: chunks)
+                    keyScales.withUnsafeBufferPointer { kd in
+                        valueScales16.withUnsafeBufferPointer { vd in
+                            let bounds = [0] + cuts + [n]
+                            let segs = zip(bounds, bounds.dropFirst()).map { a, b in
+                                sk_kv_segment(k: k.baseAddress! + a * hd, v: v.baseAddress! + a * hd, kd: kd.baseAddress! + a,
+                                              vd: vd.baseAddress! + a, dstride: Int64(n), pos: Int64(a), n: Int64(b - a))
+                            }
+                            return AttentionKernelTests.attend(sk_attention_partial_q8_0, q: q, heads: g, hd: hd, segments: segs,
+                                                               lo: lo, hi: hi, chunks: chunks)
+                        }
+                    }
                 }
             }
         }

@@ -24,10 +24,15 @@ extern "C" {
 #endif
 
 /// `n` consecutive cached positions starting at `pos`: key and value rows of `hd` values each, one
-/// row after the other (F16, or Q8_0 blocks for sk_attention_partial_q8_0).
+/// row after the other — F16; or, for sk_attention_partial_q8_0, the int8 values of ggml's Q8_0
+/// blocks, with the F16 scale of block c of row t (t counted from this segment's first row) at
+/// kd[c · dstride + t] and vd[c · dstride + t] (null and 0 for F16).
 typedef struct {
     const void *k;
     const void *v;
+    const uint16_t *kd;
+    const uint16_t *vd;
+    int64_t dstride;
     int64_t pos;
     int64_t n;
 } sk_kv_segment;
@@ -46,16 +51,18 @@ void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale
                               const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
                               float *partials, int64_t partial_stride, float *scratch);
 
-/// sk_attention_partial_f16 for a Q8_0 cache (key and value rows of hd / 32 GGML Q8_0 blocks; hd a
-/// multiple of 32), computed as ggml computes attention over a quantized cache: the query quantized
-/// to Q8_0, integer dot products, an F32 accumulator.
+/// sk_attention_partial_f16 for a Q8_0 cache (key and value rows of hd / 32 GGML Q8_0 blocks, values
+/// and scales apart as sk_kv_segment describes; hd a multiple of 32), computed as ggml computes
+/// attention over a quantized cache: the query quantized to Q8_0, integer dot products, an F32
+/// accumulator.
 void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale,
                                const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
                                float *partials, int64_t partial_stride, float *scratch);
 
 /// Writes `n` floats (a multiple of 32) as Q8_0 blocks the way ggml's CPU backend stores rows into a
-/// Q8_0 cache: scale amax / 127 as F16, values × 127 / amax rounded to nearest (ties to even).
-void sk_f32_to_q8_0(const float *src, void *dst, int64_t n);
+/// Q8_0 cache: scale amax / 127 as F16, values × 127 / amax rounded to nearest (ties to even). The
+/// values go to qs[0..<n], the scale of block i to d[i · dstride].
+void sk_f32_to_q8_0(const float *src, int8_t *qs, uint16_t *d, int64_t dstride, int64_t n);
 
 /// Merges `n` partial results of one head (stride floats apart) into out[0..<hd]: the softmax-
 /// weighted sum of the values over all of their positions (zeros if none had any).

@@ -1,8 +1,8 @@
 // KVCache: keys and values of past positions, stored as F16 (llama.cpp's default cache) or Q8_0.
 // A full-attention layer keeps every position (cell p holds position p); a sliding-window layer
 // keeps a rolling buffer of W cells (position p lives in cell p mod W), so its memory stays constant
-// however long the conversation grows. Layout per layer [kvHead][cell][headDim]: one head's keys
-// are contiguous, so attention reads memory sequentially.
+// however long the conversation grows. Layout per layer [kvHead][cell][headDim] (see KVRows): one
+// head's keys are contiguous, so attention reads memory sequentially.
 
 /// How the cache stores keys and values. F16 is llama.cpp's default; Q8_0 (llama.cpp's
 /// `--cache-type-k q8_0 --cache-type-v q8_0`) takes 34 bytes per 32 values instead of 64, so a long
@@ -89,10 +89,16 @@ public final class KVCache: @unchecked Sendable {
     /// Whether layer `l` keeps a rolling buffer.
     func isWindowed(_ l: Int) -> Bool { cellsPerLayer[l] < capacity }
 
-    /// Byte offset of `cell` of `head` in layer `l`.
-    @inline(__always)
-    func offset(layer l: Int, head: Int, cell: Int) -> Int {
-        layerOffsets[l] + (head * cellsPerLayer[l] + cell) * rowBytes
+    /// The keys of `head` in layer `l`.
+    func keyRows(layer l: Int, head: Int) -> KVRows {
+        KVRows(base: keys + layerOffsets[l] + head * cellsPerLayer[l] * rowBytes, cells: cellsPerLayer[l],
+               headDim: headDim, type: type)
+    }
+
+    /// The values of `head` in layer `l`.
+    func valueRows(layer l: Int, head: Int) -> KVRows {
+        KVRows(base: values + layerOffsets[l] + head * cellsPerLayer[l] * rowBytes, cells: cellsPerLayer[l],
+               headDim: headDim, type: type)
     }
 
     /// The cell that holds `position` in layer `l`.

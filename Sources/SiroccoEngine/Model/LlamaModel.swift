@@ -294,37 +294,34 @@ final class LlamaModel {
 
     // MARK: attention
 
-    /// Writes one key or value row of `headDim` floats in the cache's type.
-    @inline(__always)
-    private func storeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, type: KVCacheType) {
-        switch type {
-        case .f16: sk_f32_to_f16(src, dst.assumingMemoryBound(to: UInt16.self), Int64(config.headDim))
-        case .q8_0: sk_f32_to_q8_0(src, dst, Int64(config.headDim))
-        }
-    }
-
     /// Writes this batch's keys and values into their cells.
     private func storeKeysAndValues(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
-        for i in 0..<n {
-            let cell = cache.cell(layer: l, position: start + i)
-            for h in 0..<c.kvHeadCount {
-                let o = cache.offset(layer: l, head: h, cell: cell)
-                storeRow(s.k + i * c.kvDim + h * c.headDim, cache.keys + o, type: cache.type)
-                storeRow(s.v + i * c.kvDim + h * c.headDim, cache.values + o, type: cache.type)
+        for h in 0..<c.kvHeadCount {
+            let keys = cache.keyRows(layer: l, head: h), values = cache.valueRows(layer: l, head: h)
+            for i in 0..<n {
+                let cell = cache.cell(layer: l, position: start + i)
+                keys.store(s.k + i * c.kvDim + h * c.headDim, cell: cell)
+                values.store(s.v + i * c.kvDim + h * c.headDim, cell: cell)
             }
         }
     }
 
-    /// This batch's keys and values in the cache's type outside the cache, [kvHead][row] (windowed
+    /// This batch's keys (or values) of KV head `h` in the cache's type outside the cache (windowed
     /// layers: the rolling buffer is only updated after every token of the batch has attended).
+    private func stagedRows(_ base: UnsafeMutableRawPointer, head h: Int, rows n: Int, cache: KVCache) -> KVRows {
+        KVRows(base: base + h * n * cache.rowBytes, cells: n, headDim: config.headDim, type: cache.type)
+    }
+
+    /// Writes this batch's keys and values to the staging rows.
     private func stageKeysAndValues(rows n: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
-        for i in 0..<n {
-            for h in 0..<c.kvHeadCount {
-                let o = (h * n + i) * cache.rowBytes
-                storeRow(s.k + i * c.kvDim + h * c.headDim, s.chunkK + o, type: cache.type)
-                storeRow(s.v + i * c.kvDim + h * c.headDim, s.chunkV + o, type: cache.type)
+        for h in 0..<c.kvHeadCount {
+            let keys = stagedRows(s.chunkK, head: h, rows: n, cache: cache)
+            let values = stagedRows(s.chunkV, head: h, rows: n, cache: cache)
+            for i in 0..<n {
+                keys.store(s.k + i * c.kvDim + h * c.headDim, cell: i)
+                values.store(s.v + i * c.kvDim + h * c.headDim, cell: i)
             }
         }
     }
@@ -332,14 +329,14 @@ final class LlamaModel {
     /// Keeps the last W positions of a staged batch in the rolling buffer.
     private func keepWindow(layer l: Int, rows n: Int, start: Int, cache: KVCache, scratch s: ForwardScratch) {
         let c = config
-        let bytes = cache.rowBytes
         let window = cache.cellsPerLayer[l]
-        for i in max(0, n - window)..<n {
-            let cell = (start + i) % window
-            for h in 0..<c.kvHeadCount {
-                let dst = cache.offset(layer: l, head: h, cell: cell)
-                (cache.keys + dst).copyMemory(from: s.chunkK + (h * n + i) * bytes, byteCount: bytes)
-                (cache.values + dst).copyMemory(from: s.chunkV + (h * n + i) * bytes, byteCount: bytes)
+        for h in 0..<c.kvHeadCount {
+            let keys = cache.keyRows(layer: l, head: h), values = cache.valueRows(layer: l, head: h)
+            let stagedKeys = stagedRows(s.chunkK, head: h, rows: n, cache: cache)
+            let stagedValues = stagedRows(s.chunkV, head: h, rows: n, cache: cache)
+            for i in max(0, n - window)..<n {
+                keys.copy(i, of: stagedKeys, into: (start + i) % window)
+                values.copy(i, of: stagedValues, into: (start + i) % window)
             }
         }
     }
@@ -349,11 +346,9 @@ final class LlamaModel {
     /// for positions before the batch and the staged batch for the rest.
     private func kvSegments(layer l: Int, kvHead kvh: Int, from: Int, to: Int, rows n: Int, start: Int,
                             cache: KVCache, scratch s: ForwardScratch, into out: UnsafeMutablePointer<sk_kv_segment>) -> Int {
-        let row = cache.rowBytes
-        let base = cache.offset(layer: l, head: kvh, cell: 0)
+        let keys = cache.keyRows(layer: l, head: kvh), values = cache.valueRows(layer: l, head: kvh)
         guard cache.isWindowed(l) else {
-            out[0] = sk_kv_segment(k: cache.keys + base + from * row, v: cache.values + base + from * row,
-                                   pos: Int64(from), n: Int64(to - from))
+            out[0] = keys.segment(values: values, first: from, pos: from, n: to - from)
             return 1
         }
         let window = cache.cellsPerLayer[l]
@@ -362,15 +357,15 @@ final class LlamaModel {
         while pos < min(to, start) {
             let cell = pos % window
             let run = min(min(to, start) - pos, window - cell)
-            out[count] = sk_kv_segment(k: cache.keys + base + cell * row, v: cache.values + base + cell * row,
-                                       pos: Int64(pos), n: Int64(run))
+            out[count] = keys.segment(values: values, first: cell, pos: pos, n: run)
             count += 1
             pos += run
         }
         if to > start {
             let first = max(from, start)
-            let o = (kvh * n + first - start) * row
-            out[count] = sk_kv_segment(k: s.chunkK + o, v: s.chunkV + o, pos: Int64(first), n: Int64(to - first))
+            let stagedKeys = stagedRows(s.chunkK, head: kvh, rows: n, cache: cache)
+            let stagedValues = stagedRows(s.chunkV, head: kvh, rows: n, cache: cache)
+            out[count] = stagedKeys.segment(values: stagedValues, first: first - start, pos: first, n: to - first)
             count += 1
         }
         return count
