@@ -204,13 +204,24 @@ SK_INLINE float block_integer_weights(const float *sc, const float *dv, int64_t 
     return ms;
 }
 
-// Two rows' 16 values (int8 at a and b) as int16 pairs (a_i, b_i): lo holds i = 0-3 and 8-11, hi 4-7
-// and 12-15 (unpacking within 128-bit lanes).
-SK_INLINE void pairs16(const int8_t *a, const int8_t *b, __m256i *lo, __m256i *hi) {
-    const __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a));
-    const __m256i y = b ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b)) : _mm256_setzero_si256();
+// Two rows' 16 values (x, y: int16) as pairs (x_i, y_i): lo holds i = 0-3 and 8-11, hi 4-7 and 12-15
+// (unpacking within 128-bit lanes).
+SK_INLINE void pairs16(__m256i x, __m256i y, __m256i *lo, __m256i *hi) {
     *lo = _mm256_unpacklo_epi16(x, y);
     *hi = _mm256_unpackhi_epi16(x, y);
+}
+
+SK_INLINE __m256i widen16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
+
+// a[j] += the products of the pairs with head j's weights for rows b, b + 1 (one 32-bit broadcast).
+SK_INLINE void add_pairs(int nh, __m256i a[3][2], __m256i lo, __m256i hi, const int16_t *qw, int64_t b) {
+    for (int j = 0; j < nh; j++) {
+        int32_t pair;
+        memcpy(&pair, qw + j * BLOCK + b, 4);
+        const __m256i w = _mm256_set1_epi32(pair);
+        a[j][0] = _mm256_add_epi32(a[j][0], _mm256_madd_epi16(lo, w));
+        a[j][1] = _mm256_add_epi32(a[j][1], _mm256_madd_epi16(hi, w));
+    }
 }
 
 // For NH ≤ 3 heads, acc_j[0..<32] (acc_j = acc + j·acc_stride) += unit_j · Σ_b qw_j[b] · q_b for block
@@ -224,16 +235,14 @@ SK_INLINE void block_values(int nh, float *acc, int64_t acc_stride, const int8_t
         __m256i a[3][2];
         for (int j = 0; j < nh; j++) a[j][0] = a[j][1] = _mm256_setzero_si256();
         int64_t b = 0;
-        for (; b < n; b += 2) {
-            __m256i lo, hi;
-            pairs16(v + b * hd + 16 * half, b + 1 < n ? v + (b + 1) * hd + 16 * half : NULL, &lo, &hi);
-            for (int j = 0; j < nh; j++) {
-                int32_t pair;
-                memcpy(&pair, qw + j * BLOCK + b, 4);
-                const __m256i w = _mm256_set1_epi32(pair);
-                a[j][0] = _mm256_add_epi32(a[j][0], _mm256_madd_epi16(lo, w));
-                a[j][1] = _mm256_add_epi32(a[j][1], _mm256_madd_epi16(hi, w));
-            }
+        __m256i lo, hi;
+        for (; b + 2 <= n; b += 2) {
+            pairs16(widen16(v + b * hd + 16 * half), widen16(v + (b + 1) * hd + 16 * half), &lo, &hi);
+            add_pairs(nh, a, lo, hi, qw, b);
+        }
+        if (b < n) {  // an odd last row, paired with zeros (its partner's weight is 0 too)
+            pairs16(widen16(v + b * hd + 16 * half), _mm256_setzero_si256(), &lo, &hi);
+            add_pairs(nh, a, lo, hi, qw, b);
         }
         for (int j = 0; j < nh; j++) {
             float *out = acc + j * acc_stride + 16 * half;
