@@ -25,12 +25,14 @@
 
 // Scratch: [MAXQ][hd] quantized query values, [MAXQ][hd / 32] their scales (F16, then as floats);
 // scores, [MAXQ][BLOCK]; the block's key and value scales as floats, [hd/32][BLOCK] each; the
-// weights as 16-bit integers, [hd/32][MAXQ][BLOCK], and their units, [hd/32][MAXQ].
+// weights as 16-bit integers, [hd/32][MAXQ][BLOCK], and their units, [hd/32][MAXQ]; the heads' F32
+// accumulators, [MAXQ][hd] (in the thread's own scratch until the end: partials of other threads
+// and other heads lie around the caller's buffer).
 typedef struct {
     int8_t *q;
     uint16_t *qh;
     float *qd;
-    float *scores, *dk, *dv, *unit;
+    float *scores, *dk, *dv, *unit, *acc;
     int16_t *qw;
 } q8_scratch;
 
@@ -44,6 +46,7 @@ SK_INLINE q8_scratch carve(float *scratch, int64_t hd) {
     s.dv = s.dk + hd / QK8_0 * BLOCK;
     s.unit = s.dv + hd / QK8_0 * BLOCK;
     s.qw = (int16_t *)(s.unit + hd / QK8_0 * MAXQ);
+    s.acc = s.unit + hd / QK8_0 * MAXQ + hd / QK8_0 * MAXQ * BLOCK / 2;
     return s;
 }
 
@@ -273,8 +276,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
         for (int j = 0; j < nq; j++) {
             quantize_blocks_avx2(q + (j0 + j) * hd, s.q + j * hd, s.qh + j * nblk, 1, hd);
             for (int64_t c = 0; c < nblk; c++) s.qd[j * nblk + c] = _cvtsh_ss(s.qh[j * nblk + c]);
-            float *acc = partials + (j0 + j) * pstride + 2;
-            for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
+            for (int64_t d = 0; d < hd; d++) s.acc[j * hd + d] = 0.0f;
             m[j] = -INFINITY;
             sum[j] = 0.0f;
         }
@@ -299,19 +301,19 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                     const float ms = block_integer_weights(sc, s.dv, nblk, &m[j], &sum[j], s.qw + j * BLOCK, MAXQ * BLOCK,
                                                            s.unit + j, MAXQ);
                     if (ms != 1.0f) {
-                        float *acc = partials + (j0 + j) * pstride + 2;
+                        float *acc = s.acc + j * hd;
                         for (int64_t d = 0; d < hd; d += 8) _mm256_storeu_ps(acc + d, _mm256_mul_ps(_mm256_loadu_ps(acc + d), _mm256_set1_ps(ms)));
                     }
                 }
                 for (int64_t c = 0; c < nblk; c++) {
                     for (int j = 0; j < nq; j += 3) {  // constant head counts keep the sums in registers
-                        float *acc = partials + (j0 + j) * pstride + 2 + 32 * c;
+                        float *acc = s.acc + j * hd + 32 * c;
                         const int16_t *qw = s.qw + (c * MAXQ + j) * BLOCK;
                         const float *unit = s.unit + c * MAXQ + j;
                         switch (nq - j) {
-                        case 1: block_values(1, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
-                        case 2: block_values(2, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
-                        default: block_values(3, acc, pstride, v + c * QK8_0, hd, nb, qw, unit); break;
+                        case 1: block_values(1, acc, hd, v + c * QK8_0, hd, nb, qw, unit); break;
+                        case 2: block_values(2, acc, hd, v + c * QK8_0, hd, nb, qw, unit); break;
+                        default: block_values(3, acc, hd, v + c * QK8_0, hd, nb, qw, unit); break;
                         }
                     }
                 }
@@ -320,6 +322,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
         for (int j = 0; j < nq; j++) {
             partials[(j0 + j) * pstride] = m[j];
             partials[(j0 + j) * pstride + 1] = sum[j];
+            memcpy(partials + (j0 + j) * pstride + 2, s.acc + j * hd, (size_t)hd * sizeof(float));
         }
     }
 }
