@@ -15,14 +15,18 @@
 #include "attention_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 // Scratch: [MAXQ][hd] query as floats; scores, rescale factors and weights, [MAXQ][BLOCK] each;
-// the block's values as floats, [BLOCK][hd] (converted once for all heads of the group).
+// the block's values as floats, [BLOCK][hd] (converted once for all heads of the group); the heads'
+// accumulators, [MAXQ][hd] (in the thread's own scratch until the end: partials of other threads
+// and other heads lie around the caller's buffer, and reading them back after each block stalled).
 static inline float *query_rows(float *scratch) { return scratch; }
 static inline float *scores_of(float *scratch, int64_t hd) { return scratch + MAXQ * hd; }
 static inline float *rescales_of(float *scratch, int64_t hd) { return scratch + MAXQ * hd + MAXQ * BLOCK; }
 static inline float *weights_of(float *scratch, int64_t hd) { return scratch + MAXQ * hd + 2 * MAXQ * BLOCK; }
 static inline float *values_of(float *scratch, int64_t hd) { return scratch + MAXQ * hd + 3 * MAXQ * BLOCK; }
+static inline float *accumulators_of(float *scratch, int64_t hd) { return values_of(scratch, hd) + BLOCK * hd; }
 
 static inline float round_half(float x) { return sk_half_to_float_scalar(sk_float_to_half_scalar(x)); }
 
@@ -261,13 +265,13 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
     float *weight = weights_of(scratch, hd);
     float *vf = values_of(scratch, hd);
     _Float16 *acc_ph = (_Float16 *)vf;  // the native path's accumulators, [MAXQ][hd], in place of vf
+    float *accs = accumulators_of(scratch, hd);
     for (int64_t j0 = 0; j0 < g; j0 += MAXQ) {
         const int nq = (int)(g - j0 < MAXQ ? g - j0 : MAXQ);
         float m[MAXQ], sum[MAXQ];
         for (int j = 0; j < nq; j++) {
             for (int64_t d = 0; d < hd; d += 8) _mm256_storeu_ps(qf + j * hd + d, round_h8(_mm256_loadu_ps(q + (j0 + j) * hd + d)));
-            float *acc = partials + (j0 + j) * pstride + 2;
-            for (int64_t d = 0; d < hd; d++) acc[d] = 0.0f;
+            for (int64_t d = 0; d < hd; d++) accs[j * hd + d] = 0.0f;
             if (native) clear_ph(acc_ph + j * hd, hd);
             m[j] = -INFINITY;
             sum[j] = 0.0f;
@@ -305,19 +309,19 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 }
                 for (int64_t i = 0; i < nb * hd; i += 8) _mm256_storeu_ps(vf + i, load_h8(v + i));
                 for (int j = 0; j < nq; j += 3) {
-                    float *acc = partials + (j0 + j) * pstride + 2;
+                    float *acc = accs + j * hd;
                     const float *rs = rescale + j * BLOCK, *ws = weight + j * BLOCK;
-                    int64_t d = wide ? values_avx512(nq - j < 3 ? nq - j : 3, acc, pstride, vf, nb, hd, rs, ws, rescaled + j) : 0;
+                    int64_t d = wide ? values_avx512(nq - j < 3 ? nq - j : 3, acc, hd, vf, nb, hd, rs, ws, rescaled + j) : 0;
                     for (; d + 32 <= hd; d += 32) {
                         switch (nq - j) {  // constant head counts keep the accumulators in registers
-                        case 1: block_values(1, acc + d, pstride, vf + d, nb, hd, rs, ws, rescaled + j); break;
-                        case 2: block_values(2, acc + d, pstride, vf + d, nb, hd, rs, ws, rescaled + j); break;
-                        default: block_values(3, acc + d, pstride, vf + d, nb, hd, rs, ws, rescaled + j); break;
+                        case 1: block_values(1, acc + d, hd, vf + d, nb, hd, rs, ws, rescaled + j); break;
+                        case 2: block_values(2, acc + d, hd, vf + d, nb, hd, rs, ws, rescaled + j); break;
+                        default: block_values(3, acc + d, hd, vf + d, nb, hd, rs, ws, rescaled + j); break;
                         }
                     }
                     for (; d < hd; d += 8) {
                         for (int i = 0; i < 3 && j + i < nq; i++) {
-                            block_values8(acc + i * pstride + d, vf + d, nb, hd, rs + i * BLOCK, ws + i * BLOCK, rescaled[j + i]);
+                            block_values8(acc + i * hd + d, vf + d, nb, hd, rs + i * BLOCK, ws + i * BLOCK, rescaled[j + i]);
                         }
                     }
                 }
@@ -327,6 +331,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
             partials[(j0 + j) * pstride] = m[j];
             partials[(j0 + j) * pstride + 1] = sum[j];
             if (native) widen_ph(acc_ph + j * hd, partials + (j0 + j) * pstride + 2, hd);
+            else memcpy(partials + (j0 + j) * pstride + 2, accs + j * hd, (size_t)hd * sizeof(float));
         }
     }
 }

@@ -17,7 +17,9 @@ typedef struct {
 
 int64_t sk_attention_scratch_floats(int64_t hd) {
     const int64_t tiled = 4 * TQ * hd + TQ * TK + 2 * TQ;
-    const int64_t decode = 8 * hd + 3 * 8 * 32 + 32 * hd;  // attention_decode.c: MAXQ query rows, 3 blocks of scores, values
+    // attention_decode.c: MAXQ query rows, 3 blocks of scores, a block of values, MAXQ accumulators
+    // (attention_q8.c needs less)
+    const int64_t decode = 8 * hd + 3 * 8 * 32 + 32 * hd + 8 * hd;
     return tiled > decode ? tiled : decode;
 }
 
