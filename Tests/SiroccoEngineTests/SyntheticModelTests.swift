@@ -88,6 +88,20 @@ let syntheticTolerance: Float = 0.12
                                                        windowCellsUsed: 8, windowCapacity: 8))
     }
 
+    @Test func quantizedCacheRollsTheWindowToo() throws {
+        // a Q8_0 cache's rolling buffer (values and block scales kept apart, staged per batch and
+        // copied into their cells): 40 tokens wrap the 8-cell window five times
+        let (model, ref) = try load("llama-swa-q8_0")
+        // against the float64 NumPy reference, as the F16 cache is (batch sizes differ a little here:
+        // a rounding difference upstream can move a quantized key or value by a whole step)
+        for batch in [64, 5, 1] {
+            let context = try InferenceContext(model: model, contextLength: 64, batchSize: batch, threads: 2, cacheType: .q8_0)
+            let ours = try context.evaluateAll(ref.tokens)
+            let worst = zip(ours, ref.logits).map { a, b in zip(a, b).map { abs($0 - $1) }.max()! }.max()!
+            #expect(worst <= syntheticTolerance, "batch \(batch): max |Δlogit| against NumPy \(worst)")
+        }
+    }
+
     @Test func windowedCacheCannotBeCutBackAfterItWrapped() throws {
         let (model, ref) = try load("llama-swa-q8_0")
         let context = InferenceContext(model: model, contextLength: 64, threads: 1)
