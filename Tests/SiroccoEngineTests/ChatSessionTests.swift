@@ -72,7 +72,10 @@ import Testing
 
     @Test func cancellingKeepsThePartialAnswerAndTheSessionUsable() async throws {
         let s = try session()
-        s.maxAnswerTokens = 200
+        // an answer that only cancelling ends early: no end-of-generation token, room for 900 tokens
+        // (seconds of generation, so a consumer starved by a loaded machine still cancels in time)
+        s.settings.logitBias = Dictionary(uniqueKeysWithValues: s.model.tokenizer.endOfGenerationTokens.map { ($0, -Float.infinity) })
+        s.maxAnswerTokens = 900
         var pieces = 0
         var reason: StopReason?
         for try await event in s.send("Write a long story about a dragon.") {
@@ -84,6 +87,7 @@ import Testing
         }
         #expect(reason == .cancelled)
         #expect(s.messages.count == 2 && !s.messages[1].content.isEmpty)
+        s.settings.logitBias = [:]
         s.maxAnswerTokens = 24
         let next = try s.respond(to: "Thanks!")
         #expect(!next.text.isEmpty || next.stop == .endOfGeneration)
