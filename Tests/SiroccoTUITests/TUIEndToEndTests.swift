@@ -134,7 +134,7 @@ import Testing
 
         try t.submit("Name a colour.")
         // both stream at the same time
-        try t.waitFor("both panes answering", timeout: 60) { StatsReader.values("state", in: $0) == ["answering…", "answering…"] }
+        try t.waitFor("both panes answering", timeout: 60, transient: true) { StatsReader.values("state", in: $0) == ["answering…", "answering…"] }
         let done = try t.waitFor("both answers finished", timeout: 90) { screen in
             screen.components(separatedBy: TUIEndToEndTests.idle).count - 1 == 2 && !screen.contains("answering…")
         }

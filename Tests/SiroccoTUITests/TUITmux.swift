@@ -182,24 +182,25 @@ final class TmuxSession {
     func screen() throws -> String { try shell(["tmux", "-L", server, "capture-pane", "-p"]).stdout }
 
     /// Polls the screen until `condition` holds on two captures in a row (a capture can catch a
-    /// frame half painted); fails the test with the last screen after `timeout`.
+    /// frame half painted); fails the test with the last screen after `timeout`. A `transient`
+    /// state (one that may last only a moment on a loaded machine) needs one capture, polled faster.
     @discardableResult
-    func waitFor(_ what: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
-                 _ condition: (String) -> Bool) throws -> String {
+    func waitFor(_ what: String, timeout: Double = 30, transient: Bool = false,
+                 sourceLocation: SourceLocation = #_sourceLocation, _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         var heldOnce = false
         while Date() < deadline {
             last = try screen()
             if condition(last) {
-                if heldOnce { return last }
+                if heldOnce || transient { return last }
                 heldOnce = true
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
             heldOnce = false
             if last.contains("[sirocco exited") && !what.contains("exit") { break }
-            Thread.sleep(forTimeInterval: 0.15)
+            Thread.sleep(forTimeInterval: transient ? 0.03 : 0.15)
         }
         Issue.record("timed out waiting for \(what); screen:\n\(last)", sourceLocation: sourceLocation)
         throw TUITestError("timed out waiting for \(what)")
