@@ -178,6 +178,42 @@ import Testing
         #expect(back.contains(TUIEndToEndTests.ready))
     }
 
+    @Test func scrolledBackViewStaysPutWhileTheAnswerStreams() throws {
+        let t = try start(["--max-tokens", "1200"], height: 24)
+        defer { t.close() }
+        try t.waitFor(text: TUIEndToEndTests.ready)
+        let question = "Tell me a long story about a brave knight."
+        try t.submit(question)
+        // the answer has pushed the question out of view and is still being written
+        try t.waitFor("the answer filling the pane", timeout: 60) { screen in
+            screen.contains("answering…") && !screen.contains("› " + question)
+        }
+        try t.press("PageUp")
+        let scrolled = try t.waitFor(text: "lines back")
+        let view = StatsReader.conversation(scrolled)
+        let back = try #require(TUIEndToEndTests.linesBack(scrolled))
+        // more of the answer arrives below: the distance from the end grows, the view does not move
+        let later = try t.waitFor("the answer growing below the view (or ending)", timeout: 90) { screen in
+            (TUIEndToEndTests.linesBack(screen) ?? 0) >= back + 5 || screen.contains(TUIEndToEndTests.idle)
+        }
+        #expect((TUIEndToEndTests.linesBack(later) ?? 0) >= back + 5, "the distance from the end did not grow:\n\(later)")
+        #expect(StatsReader.conversation(later) == view, "the view moved:\n\(scrolled)\n---\n\(later)")
+        let done = try t.waitFor("the answer finished", timeout: 90) { $0.contains(TUIEndToEndTests.idle) && !$0.contains("answering…") }
+        #expect(StatsReader.conversation(done) == view, "the view moved when the answer ended:\n\(done)")
+        // PageDown goes back to following the end
+        for _ in 0..<200 {
+            guard TUIEndToEndTests.linesBack(try t.screen()) != nil else { break }
+            try t.press("PageDown")
+        }
+        try t.waitFor("the end of the answer in view") { $0.contains("cut at 1200 tokens") && !$0.contains("lines back") }
+    }
+
+    /// N of the "↑ N lines back" note, if the screen shows it.
+    static func linesBack(_ screen: String) -> Int? {
+        guard let r = screen.range(of: #"↑ \d+ lines back"#, options: .regularExpression) else { return nil }
+        return Int(screen[r].dropFirst(2).prefix { $0.isNumber })
+    }
+
     @Test func ctrlCStopsTheAnswerThenQuits() throws {
         let t = try start()
         defer { t.close() }
