@@ -125,13 +125,15 @@ final class InputLine {
 
     /// What to paint for a line `text` with the cursor at byte `cursor` in `width` columns after
     /// the prompt: the visible part and the cursor's column in it (scrolled to keep it visible).
-    static func visibleSlice(text: String, cursorByte: Int, width: Int) -> (text: String, cursorColumn: Int) {
+    /// Line breaks (from a paste) show as `newline`, one column wide.
+    static func visibleSlice(text: String, cursorByte: Int, width: Int, newline: String = "↵") -> (text: String, cursorColumn: Int) {
         guard width > 1 else { return ("", 0) }
         let utf8 = Array(text.utf8)
         // what is painted is the sanitized text; sanitizing works scalar by scalar, so the part
         // before the cursor sanitizes to a prefix of it
-        let before = TextWidth.sanitize(String(decoding: utf8[0..<min(max(0, cursorByte), utf8.count)], as: UTF8.self))
-        let text = TextWidth.sanitize(text)
+        let shown = { (s: String) in TextWidth.sanitize(s).replacingOccurrences(of: "\n", with: newline) }
+        let before = shown(String(decoding: utf8[0..<min(max(0, cursorByte), utf8.count)], as: UTF8.self))
+        let text = shown(text)
         let cursorColumn = TextWidth.of(before)
         if TextWidth.of(text) < width && cursorColumn < width { return (text, cursorColumn) }
         // drop graphemes from the start until the cursor fits, keeping a few columns of context

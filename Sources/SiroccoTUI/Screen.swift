@@ -144,7 +144,8 @@ enum Screen {
         let prompt = canvas.unicode ? "› " : "> "
         let promptWidth = TextWidth.of(prompt)
         canvas.text(prompt, x: r.x, y: r.y, width: promptWidth, role: .prompt)
-        let slice = InputLine.visibleSlice(text: text, cursorByte: cursorByte, width: r.width - promptWidth - 1)
+        let slice = InputLine.visibleSlice(text: text, cursorByte: cursorByte, width: r.width - promptWidth - 1,
+                                           newline: canvas.unicode ? "↵" : "|")
         canvas.text(slice.text, x: r.x + promptWidth, y: r.y, width: r.width - promptWidth - 1, role: .input)
         return (r.x + promptWidth + slice.cursorColumn, r.y)
     }

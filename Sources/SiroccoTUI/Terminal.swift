@@ -51,6 +51,7 @@ final class Terminal {
         meta(window, true)
         nodelay(window, true)
         curs_set(1)
+        Terminal.bracketedPaste(true)
 
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         if has_colors() && !noColor {
@@ -67,6 +68,15 @@ final class Terminal {
         guard Terminal.isActive else { return }
         Terminal.isActive = false
         endwin()
+        Terminal.bracketedPaste(false)
+    }
+
+    /// Asks the terminal to mark pasted text (ESC [200~ … ESC [201~), so readline inserts a
+    /// multi-line paste as one message instead of sending its first line; off again on the way
+    /// out. A direct write: also called from signal handlers.
+    static func bracketedPaste(_ on: Bool) {
+        let sequence: StaticString = on ? "\u{1B}[?2004h" : "\u{1B}[?2004l"
+        _ = write(1, sequence.utf8Start, sequence.utf8CodeUnitCount)
     }
 
     deinit { close() }
@@ -143,7 +153,7 @@ final class Terminal {
         guard !handlersInstalled else { return }
         handlersInstalled = true
         atexit {
-            if Terminal.isActive { Terminal.isActive = false; endwin() }
+            if Terminal.isActive { Terminal.isActive = false; endwin(); Terminal.bracketedPaste(false) }
         }
         // a parent may have left these blocked (the mask is inherited): resizes and quit requests
         // must get through
@@ -162,7 +172,7 @@ final class Terminal {
         // crashes: give the terminal back, then die of the same signal
         for sig in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
             signal(sig) { sig in
-                if Terminal.isActive { Terminal.isActive = false; endwin() }
+                if Terminal.isActive { Terminal.isActive = false; endwin(); Terminal.bracketedPaste(false) }
                 signal(sig, SIG_DFL)
                 raise(sig)
             }

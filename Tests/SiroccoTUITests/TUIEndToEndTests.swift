@@ -273,6 +273,24 @@ import Testing
         try t.waitFor(text: "theme light")
     }
 
+    @Test func aMultiLinePasteIsOneMessage() throws {
+        let t = try start(["--max-tokens", "16"])
+        defer { t.close() }
+        try t.waitFor(text: TUIEndToEndTests.ready)
+        // tmux marks the paste as the terminal would (the app asked for bracketed paste)
+        try t.paste("Summarise this:\nthe first line\nthe second line")
+        try t.waitFor("the paste in the input line") { $0.contains("› Summarise this:↵the first line↵the second line") }
+        try t.press("Enter")
+        let done = try t.waitFor("the answer", timeout: 90) { screen in
+            screen.contains("› Summarise this:") && screen.contains(TUIEndToEndTests.idle) && !screen.contains("answering…")
+        }
+        let lines = StatsReader.conversation(done)
+        let first = try #require(lines.firstIndex { $0.contains("› Summarise this:") })
+        #expect(Array(lines[first...].prefix(3)) == ["› Summarise this:", "the first line", "the second line"], "\(done)")
+        #expect(!done.contains("still answering"), "a line of the paste was sent on its own:\n\(done)")
+        #expect(done.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } == "›", "input not empty:\n\(done)")
+    }
+
     @Test func linesTypedWhileTheModelLoadsAreKept() throws {
         // typed before sirocco starts: the line waits in the terminal and is read on the loading screen
         let t = try start(startDelay: 1)

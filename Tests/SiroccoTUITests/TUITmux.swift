@@ -168,6 +168,12 @@ final class TmuxSession {
     /// Presses keys by tmux name (Enter, F3, C-c, Tab, PageUp, …).
     func press(_ keys: String...) throws { try shell(["tmux", "-L", server, "send-keys"] + keys) }
 
+    /// Pastes `text` as a terminal does, marked as a paste when the app asked for that.
+    func paste(_ text: String) throws {
+        try shell(["tmux", "-L", server, "set-buffer", "-b", "sirocco-paste", text])
+        try shell(["tmux", "-L", server, "paste-buffer", "-p", "-d", "-b", "sirocco-paste"])
+    }
+
     /// Types a line and presses Enter.
     func submit(_ line: String) throws {
         try type(line)

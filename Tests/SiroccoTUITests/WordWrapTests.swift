@@ -98,4 +98,11 @@ struct WordWrapTests {
         let wide = InputLine.visibleSlice(text: "日本語", cursorByte: 6, width: 20)  // after 2 characters
         #expect(wide.cursorColumn == 4)
     }
+
+    @Test func pastedLineBreaksShowAsOneColumnMarks() {
+        let pasted = InputLine.visibleSlice(text: "one\ntwo\nthree", cursorByte: 8, width: 40)  // after "two\n"
+        #expect(pasted.text == "one↵two↵three" && pasted.cursorColumn == 8)
+        let ascii = InputLine.visibleSlice(text: "one\ntwo", cursorByte: 7, width: 40, newline: "|")
+        #expect(ascii.text == "one|two" && ascii.cursorColumn == 7)
+    }
 }
