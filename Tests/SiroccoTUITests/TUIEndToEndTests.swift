@@ -117,7 +117,7 @@ import Testing
 
         // settings apply mid-answer; the stream carries on
         try t.submit("Tell me about the sea.")
-        try t.waitFor(text: "answering…", timeout: 60)
+        try t.waitFor("the answer being written", timeout: 60, transient: true) { $0.contains("answering…") }
         try t.press("F2")
         try t.waitFor("F2 lowering temp mid-answer to 0.20") { StatsReader.values("temp", in: $0).first == "0.20" }
         try t.waitFor("the answer finished", timeout: 90) { $0.contains(TUIEndToEndTests.idle) && !$0.contains("answering…") }
