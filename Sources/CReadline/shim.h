@@ -27,6 +27,13 @@ static inline void sh_rl_configure(FILE *out, rl_getc_func_t *getc, rl_hook_func
     rl_inhibit_completion = 1;
 }
 
+/// History entries carry timestamps in the file ('#' lines), which is what lets readline read a
+/// multi-line entry (a pasted message) back as one entry.
+static inline void sh_history_keep_multiline(void) {
+    history_comment_char = '#';
+    history_write_timestamps = 1;
+}
+
 static inline const char *sh_rl_line_buffer(void) { return rl_line_buffer ? rl_line_buffer : ""; }
 static inline int sh_rl_point(void) { return rl_point; }
 static inline int sh_rl_end(void) { return rl_end; }

@@ -33,6 +33,7 @@ final class InputLine {
                         { InputLine.shared.hasPendingInput ? 1 : 0 }, { })
         using_history()
         stifle_history(1000)
+        sh_history_keep_multiline()
         self.historyFile = historyFile
         if let historyFile { read_history(historyFile) }
         rl_callback_handler_install("", { line in InputLine.shared.lineFinished(line) })

@@ -289,6 +289,19 @@ import Testing
         #expect(Array(lines[first...].prefix(3)) == ["› Summarise this:", "the first line", "the second line"], "\(done)")
         #expect(!done.contains("still answering"), "a line of the paste was sent on its own:\n\(done)")
         #expect(done.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } == "›", "input not empty:\n\(done)")
+        // the history gives the whole message back, in this run and the next
+        try t.press("Up")
+        try t.waitFor("the paste back from the history") { $0.contains("› Summarise this:↵the first line↵the second line") }
+        try t.press("C-u")
+        try t.submit("/quit")
+        try t.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
+        let again = try start(["--max-tokens", "16"], dataHome: t.dataHome)
+        defer { again.close() }
+        try again.waitFor(text: TUIEndToEndTests.ready)
+        try again.press("Up")  // the last entry: /quit
+        try again.waitFor(text: "› /quit")
+        try again.press("Up")
+        try again.waitFor("the paste back from the saved history") { $0.contains("› Summarise this:↵the first line↵the second line") }
     }
 
     @Test func linesTypedWhileTheModelLoadsAreKept() throws {
