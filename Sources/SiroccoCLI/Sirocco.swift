@@ -12,6 +12,31 @@ struct Sirocco: ParsableCommand {
         subcommands: [ChatCommand.self, RunCommand.self, RenderCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
         defaultSubcommand: ChatCommand.self
     )
+
+    /// Checks the arguments' bytes before parsing: Swift would quietly turn bytes that are not
+    /// UTF-8 (a terminal or script in another encoding) into U+FFFD.
+    static func main() {
+        if let message = invalidUTF8Argument() {
+            FileHandle.standardError.write(Data("sirocco: error: \(message)\n".utf8))
+            Self.exit(withError: ExitCode(1))
+        }
+        main(nil)
+    }
+
+    /// Describes the first argument that is not valid UTF-8, if any.
+    static func invalidUTF8Argument() -> String? {
+        for i in 1..<max(1, Int(CommandLine.argc)) {
+            guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
+            let bytes = Array(UnsafeBufferPointer(start: raw, count: strlen(raw)).map { UInt8(bitPattern: $0) })
+            var parser = Unicode.UTF8.ForwardParser()
+            var iterator = bytes.makeIterator()
+            var offset = 0  // where the first sequence that is not UTF-8 starts
+            while case let .valid(scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+            let shown = String(decoding: bytes.prefix(40), as: UTF8.self)
+            return "argument \(i) (\"\(shown)\(bytes.count > 40 ? "…" : "")\") is not valid UTF-8: byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at offset \(offset)"
+        }
+        return nil
+    }
 }
 
 /// Where the model comes from: `--model PATH`, else `$SIROCCO_MODEL`, else the default model.

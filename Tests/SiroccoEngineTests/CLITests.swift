@@ -4,14 +4,21 @@ import Foundation
 import Testing
 
 /// Runs the built `sirocco` binary (next to the test bundle in .build/<config>/).
-func runSirocco(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// With `shell`, runs that `sh -c` script instead, with `$0` the binary and `arguments` after it.
+func runSirocco(_ arguments: [String], environment: [String: String] = [:], shell: String? = nil)
+    throws -> (status: Int32, stdout: String, stderr: String) {
     let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("sirocco")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw MissingFixture(name: "\(binary.path) (build the package before testing: swift build -c release)")
     }
     let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    if let shell {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", shell, binary.path] + arguments
+    } else {
+        process.executableURL = binary
+        process.arguments = arguments
+    }
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     process.environment = env
@@ -51,6 +58,14 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:]) thro
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         expectOneLineError(try runSirocco(["info", "--model", path]), containing: "past the end of the file")
+    }
+
+    @Test func argumentThatIsNotUTF8() throws {
+        // a Latin-1 "café" from a shell (Process would encode a String argument as UTF-8)
+        let r = try runSirocco([], shell: "exec \"$0\" run --prompt \"$(printf 'caf\\351')\" -n 1")
+        expectOneLineError(r, containing: "argument 3")
+        #expect(r.stderr.contains("is not valid UTF-8: byte 0xE9 at offset 3"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
     }
 
     @Test func missingDefaultModelSaysHowToGetIt() throws {
