@@ -38,24 +38,9 @@ def logits(path, tokens, flash_attention):
     cp.flash_attn_type = 1 if flash_attention else 0  # LLAMA_FLASH_ATTN_TYPE_ENABLED / _DISABLED
     ctx = C.llama_init_from_model(model, cp)
     batch = C.llama_batch_init(len(tokens), 0, 1)
-    out = []
-
-    def decode(first, count):
-        for i in range(count):
-            batch.token[i] = tokens[first + i]
-            batch.pos[i] = first + i
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = 1
-        batch.n_tokens = count
-        if C.llama_decode(ctx, batch) != 0:
-            raise RuntimeError("llama_decode failed")
-        for i in range(count):
-            out.append(np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy())
-
-    decode(0, PREFILL)
+    out = synthetic.decode_positions(C, ctx, batch, tokens, 0, PREFILL, n_vocab)
     for first in range(PREFILL, len(tokens)):
-        decode(first, 1)
+        out += synthetic.decode_positions(C, ctx, batch, tokens, first, 1, n_vocab)
     C.llama_batch_free(batch)
     C.llama_free(ctx)
     C.llama_model_free(model)

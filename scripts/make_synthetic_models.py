@@ -408,6 +408,20 @@ def llama_api():
     return _LLAMA["C"]
 
 
+def decode_positions(C, ctx, batch, tokens, first, count, n_vocab):
+    """Decodes tokens[first:first + count] at their positions as one batch; their logits."""
+    for i in range(count):
+        batch.token[i] = tokens[first + i]
+        batch.pos[i] = first + i
+        batch.n_seq_id[i] = 1
+        batch.seq_id[i][0] = 0
+        batch.logits[i] = 1
+    batch.n_tokens = count
+    if C.llama_decode(ctx, batch) != 0:
+        raise RuntimeError("llama_decode failed")
+    return [np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy() for i in range(count)]
+
+
 def run_llama_cpp(path, tokens, exact=False):
     """Logits at every position of one batch, then N_GREEDY greedy steps. exact: F32 KV cache and
     flash attention off (only for validating the NumPy pass; the fixtures use llama.cpp's defaults)."""
@@ -443,19 +457,8 @@ def run_llama_cpp(path, tokens, exact=False):
     else:
         fa = None
 
-    n = len(tokens)
-    batch = C.llama_batch_init(n, 0, 1)
-    for i, t in enumerate(tokens):
-        batch.token[i] = t
-        batch.pos[i] = i
-        batch.n_seq_id[i] = 1
-        batch.seq_id[i][0] = 0
-        batch.logits[i] = 1
-    batch.n_tokens = n
-    if C.llama_decode(ctx, batch) != 0:
-        raise RuntimeError("llama_decode failed")
-    logits = np.stack([np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy()
-                       for i in range(n)])
+    batch = C.llama_batch_init(len(tokens), 0, 1)
+    logits = np.stack(decode_positions(C, ctx, batch, tokens, 0, len(tokens), n_vocab))
     C.llama_batch_free(batch)
 
     greedy, margins, steps = [], [], []
