@@ -82,18 +82,4 @@ SK_AVX2_INLINE __m256i pack_i32x4_to_i8(__m256i a, __m256i b, __m256i c, __m256i
     return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-SK_AVX2_INLINE uint64_t ld_u16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return h;
-}
-
-// 8 halves at p, p + stride, ..., converted to floats
-SK_AVX2_INLINE __m256 gather8_h(const uint8_t *p, size_t stride) {
-    const uint64_t lo = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
-    p += 4 * stride;
-    const uint64_t hi = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
-    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
-}
-
 #endif

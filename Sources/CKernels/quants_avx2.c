@@ -247,6 +247,20 @@ SK_INLINE int kind_has_min(const int kind) { return kind == KQ4_1 || kind == KQ5
 // weight value offset folded into the correction term for the unsigned symmetric kinds
 SK_INLINE float kind_offset(const int kind) { return kind == KQ4_0 ? -8.0f : kind == KQ5_0 ? -16.0f : 0.0f; }
 
+SK_INLINE uint64_t ld_u16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+// 8 halves at p, p + stride, ..., converted to floats
+SK_INLINE __m256 gather8_h(const uint8_t *p, size_t stride) {
+    const uint64_t lo = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
+    p += 4 * stride;
+    const uint64_t hi = ld_u16(p) | ld_u16(p + stride) << 16 | ld_u16(p + 2 * stride) << 32 | ld_u16(p + 3 * stride) << 48;
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
+}
+
 // M (2, 4 or 8) halves at p, p + stride, ..., converted to floats (the other lanes zero)
 SK_INLINE __m256 gather_h(const int M, const uint8_t *p, size_t stride) {
     if (M == 8) return gather8_h(p, stride);

@@ -27,7 +27,7 @@ struct Sirocco: ParsableCommand {
     static func invalidUTF8Argument() -> String? {
         for i in 1..<max(1, Int(CommandLine.argc)) {
             guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
-            let bytes = Array(UnsafeBufferPointer(start: raw, count: strlen(raw)).map { UInt8(bitPattern: $0) })
+            let bytes = UnsafeBufferPointer(start: raw, count: strlen(raw)).map { UInt8(bitPattern: $0) }
             var parser = Unicode.UTF8.ForwardParser()
             var iterator = bytes.makeIterator()
             var offset = 0  // where the first sequence that is not UTF-8 starts

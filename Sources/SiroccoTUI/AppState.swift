@@ -27,8 +27,9 @@ struct PaneState: Equatable, Sendable {
     var waitingForFirstToken = false
     var stats = GenerationStats()
     var settings = SamplerSettings()
-    /// Lines scrolled back from the end (0 follows the conversation).
-    var scrollBack = 0
+    /// The first line shown while scrolled back (nil follows the conversation's end). Anchored at
+    /// the top, the view stays put while an answer streams in below it.
+    var scrollTop: Int?
     var lastStop: StopReason?
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
@@ -55,7 +56,7 @@ struct PaneState: Equatable, Sendable {
             default: append(.notice, "\(m.role): \(m.content)")
             }
         }
-        scrollBack = 0
+        scrollTop = nil
     }
 }
 
@@ -91,10 +92,13 @@ struct AppState: Equatable, Sendable {
         focus = ((focus + delta) % panes.count + panes.count) % panes.count
     }
 
-    /// Scrolls the focused pane by `lines` (positive = back in time), within `maxScroll`.
-    mutating func scrollFocused(by lines: Int, maxScroll: Int) {
+    /// Scrolls the focused pane by `lines` (positive = back in time) over its `lineCount` lines in
+    /// `height` rows; reaching the end follows it again.
+    mutating func scrollFocused(by lines: Int, lineCount: Int, height: Int) {
         guard panes.indices.contains(focus) else { return }
-        panes[focus].scrollBack = min(max(0, maxScroll), max(0, panes[focus].scrollBack + lines))
+        let last = ConversationPane.maxScroll(lineCount: lineCount, height: height)
+        let top = min(last, max(0, (panes[focus].scrollTop ?? last) - lines))
+        panes[focus].scrollTop = top < last ? top : nil
     }
 
     /// Applies an engine event to pane `index`.

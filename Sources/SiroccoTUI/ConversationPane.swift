@@ -74,19 +74,25 @@ enum ConversationPane {
         return out
     }
 
-    /// How far back the pane can scroll.
+    /// The first line shown when following the end: how far back the pane can scroll.
     static func maxScroll(lineCount: Int, height: Int) -> Int { max(0, lineCount - height) }
 
-    /// The slice of `lines` visible in `height` rows when scrolled back `scrollBack` lines.
-    static func visible(_ lines: [DisplayLine], height: Int, scrollBack: Int) -> ArraySlice<DisplayLine> {
-        let back = min(scrollBack, maxScroll(lineCount: lines.count, height: height))
-        let end = lines.count - back
-        return lines[max(0, end - height)..<end]
+    /// The first of `lines` shown in `height` rows from `top` (nil: the end).
+    static func firstVisible(lineCount: Int, height: Int, top: Int?) -> Int {
+        let last = maxScroll(lineCount: lineCount, height: height)
+        return min(last, max(0, top ?? last))
     }
 
-    /// Paints the pane's conversation into `rect`.
-    static func draw(_ pane: PaneState, in rect: Rect, canvas: Canvas, cache: WrapCache) {
-        guard rect.width > 0, rect.height > 0 else { return }
+    /// The slice of `lines` visible in `height` rows from line `top` (nil: the last lines).
+    static func visible(_ lines: [DisplayLine], height: Int, top: Int?) -> ArraySlice<DisplayLine> {
+        let first = firstVisible(lineCount: lines.count, height: height, top: top)
+        return lines[first..<min(lines.count, first + height)]
+    }
+
+    /// Paints the pane's conversation into `rect`; returns how many lines lie below the view.
+    @discardableResult
+    static func draw(_ pane: PaneState, in rect: Rect, canvas: Canvas, cache: WrapCache) -> Int {
+        guard rect.width > 0, rect.height > 0 else { return 0 }
         // one column of margin on each side when there is room
         let margin = rect.width >= 20 ? 1 : 0
         let width = rect.width - 2 * margin
@@ -94,13 +100,15 @@ enum ConversationPane {
         if all.isEmpty {
             canvas.text("Type a message and press Enter. F1 for help.", x: rect.x + margin, y: rect.y,
                         width: width, role: .notice)
-            return
+            return 0
         }
-        for (row, line) in visible(all, height: rect.height, scrollBack: pane.scrollBack).enumerated() {
+        let shown = visible(all, height: rect.height, top: pane.scrollTop)
+        for (row, line) in shown.enumerated() {
             let x = rect.x + margin + line.indent
             let cursorCut = line.text.hasSuffix("▍") && !canvas.unicode
             canvas.text(cursorCut ? String(line.text.dropLast()) + "_" : line.text, x: x, y: rect.y + row,
                         width: width - line.indent, role: line.role)
         }
+        return all.count - shown.endIndex
     }
 }

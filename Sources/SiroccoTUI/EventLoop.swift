@@ -178,37 +178,17 @@ final class EventLoop {
             state.moveFocus(by: action == .focusNext ? 1 : -1)
             state.inform("focus: \(paneName(state.focus)) — settings keys and /set apply to it")
         case .pageUp, .pageDown:
-            guard let rect = conversationRect(pane: state.focus) else { return }
+            let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
+            guard layout.panes.indices.contains(state.focus), state.panes.indices.contains(state.focus) else { return }
+            let rect = layout.panes[state.focus].conversation
+            let width = rect.width - (rect.width >= 20 ? 2 : 0)
+            let count = ConversationPane.lines(for: state.panes[state.focus], width: width, cache: cache).count
             let page = max(1, rect.height - 2)
-            state.scrollFocused(by: action == .pageUp ? page : -page,
-                                maxScroll: ConversationPane.maxScroll(lineCount: lineCount(pane: state.focus), height: rect.height))
+            state.scrollFocused(by: action == .pageUp ? page : -page, lineCount: count, height: rect.height)
         case .redraw:
             clearok(terminal.window, true)
         }
         needsDraw = true
-    }
-
-    /// Where pane `i`'s conversation is drawn on the current terminal.
-    private func conversationRect(pane i: Int) -> Rect? {
-        let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
-        guard layout.panes.indices.contains(i), state.panes.indices.contains(i) else { return nil }
-        return layout.panes[i].conversation
-    }
-
-    /// Screen lines of pane `i`'s conversation at its current width.
-    private func lineCount(pane i: Int) -> Int {
-        guard let rect = conversationRect(pane: i) else { return 0 }
-        let width = rect.width - (rect.width >= 20 ? 2 : 0)
-        return ConversationPane.lines(for: state.panes[i], width: width, cache: cache).count
-    }
-
-    /// Applies `change` to pane `i`; a pane scrolled back keeps showing the same lines as text
-    /// arrives below them (its distance from the end grows instead).
-    private func keepingScrollPosition(pane i: Int, _ change: () -> Void) {
-        guard state.panes.indices.contains(i), state.panes[i].scrollBack > 0 else { return change() }
-        let before = lineCount(pane: i)
-        change()
-        state.panes[i].scrollBack = max(0, state.panes[i].scrollBack + lineCount(pane: i) - before)
     }
 
     private func paneName(_ i: Int) -> String {
@@ -267,7 +247,7 @@ final class EventLoop {
             for (i, session) in sessions.enumerated() {
                 session.clear()
                 state.panes[i].entries = []
-                state.panes[i].scrollBack = 0
+                state.panes[i].scrollTop = nil
                 state.panes[i].lastStop = nil
                 state.panes[i].stats = EventLoop.idleStats(session)
             }
@@ -328,7 +308,7 @@ final class EventLoop {
             state.panes[i].append(.user, text)
             state.panes[i].streaming = true
             state.panes[i].waitingForFirstToken = true
-            state.panes[i].scrollBack = 0
+            state.panes[i].scrollTop = nil
             state.panes[i].lastStop = nil
             let queue = self.queue
             let thread = Thread {
@@ -435,34 +415,29 @@ final class EventLoop {
             exitStatus = 1
             running = false
         case let .generation(pane, event):
-            keepingScrollPosition(pane: pane) { state.apply(event, toPane: pane) }
+            state.apply(event, toPane: pane)
         case let .turnEnded(i, error):
             guard state.panes.indices.contains(i), sessions.indices.contains(i) else { return }
-            keepingScrollPosition(pane: i) { endTurn(pane: i, error: error) }
+            let session = sessions[i]
+            state.panes[i].streaming = false
+            state.panes[i].waitingForFirstToken = false
+            if let error { state.panes[i].append(.error, error) }
+            switch state.panes[i].lastStop {
+            case .cancelled?: state.panes[i].append(.notice, "stopped (the partial answer is kept)")
+            case .maxTokens?: state.panes[i].append(.notice, "cut at \(session.maxAnswerTokens) tokens (--max-tokens)")
+            case .contextFull?: state.panes[i].append(.notice, "the context is full (--ctx-size \(session.context.contextLength)); /clear starts over")
+            default: break
+            }
+            if error == nil, state.panes[i].entries.last?.kind == .user { state.panes[i].append(.notice, "(empty answer)") }
+            if let notice = session.format.takeNotice() { state.panes[i].append(.notice, notice) }
+            let dropped = session.droppedMessages
+            if dropped > 0 && state.panes[i].entries.last?.kind != .error {
+                state.status = StatusMessage(text: "context full: \(dropped) oldest messages no longer seen by the model", isError: false)
+            }
+            lastTurnEnded = ContinuousClock.now
+            autosave(pane: i)
+            if !state.anyStreaming, state.status?.text == "stopping the answer…" { state.status = nil }
         }
-    }
-
-    /// The answer of pane `i` has ended: notices for how it ended, the conversation saved.
-    private func endTurn(pane i: Int, error: String?) {
-        let session = sessions[i]
-        state.panes[i].streaming = false
-        state.panes[i].waitingForFirstToken = false
-        if let error { state.panes[i].append(.error, error) }
-        switch state.panes[i].lastStop {
-        case .cancelled?: state.panes[i].append(.notice, "stopped (the partial answer is kept)")
-        case .maxTokens?: state.panes[i].append(.notice, "cut at \(session.maxAnswerTokens) tokens (--max-tokens)")
-        case .contextFull?: state.panes[i].append(.notice, "the context is full (--ctx-size \(session.context.contextLength)); /clear starts over")
-        default: break
-        }
-        if error == nil, state.panes[i].entries.last?.kind == .user { state.panes[i].append(.notice, "(empty answer)") }
-        if let notice = session.format.takeNotice() { state.panes[i].append(.notice, notice) }
-        let dropped = session.droppedMessages
-        if dropped > 0 && state.panes[i].entries.last?.kind != .error {
-            state.status = StatusMessage(text: "context full: \(dropped) oldest messages no longer seen by the model", isError: false)
-        }
-        lastTurnEnded = ContinuousClock.now
-        autosave(pane: i)
-        if !state.anyStreaming, state.status?.text == "stopping the answer…" { state.status = nil }
     }
 
     private func resume() {

@@ -90,7 +90,7 @@ enum Screen {
         canvas.text(TextWidth.truncate(title, width: layout.frame.width - 4), x: layout.frame.x + 2, y: layout.frame.y,
                     width: layout.frame.width - 4, role: borderRole)
 
-        ConversationPane.draw(pane, in: layout.conversation, canvas: canvas, cache: cache)
+        let below = ConversationPane.draw(pane, in: layout.conversation, canvas: canvas, cache: cache)
 
         if let statsFrame = layout.statsFrame {
             canvas.box(statsFrame, role: .border)
@@ -102,13 +102,12 @@ enum Screen {
             canvas.text(" stats ", x: layout.frame.x + 2, y: separatorY, width: layout.frame.width - 4, role: borderRole)
             StatsPanel.draw(pane, in: layout.stats, columns: layout.statsColumns, canvas: canvas)
         }
-        drawScrollNote(pane, layout: layout, canvas: canvas)
+        if pane.scrollTop != nil { drawScrollNote(linesBelow: below, layout: layout, canvas: canvas) }
     }
 
     /// "↑ 12 lines back" on the line under the conversation, right-aligned, while scrolled back.
-    private static func drawScrollNote(_ pane: PaneState, layout: PaneLayout, canvas: Canvas) {
-        guard pane.scrollBack > 0 else { return }
-        let note = " ↑ \(pane.scrollBack) lines back · PageDown "
+    private static func drawScrollNote(linesBelow: Int, layout: PaneLayout, canvas: Canvas) {
+        let note = " ↑ \(linesBelow) lines back · PageDown "
         let w = min(TextWidth.of(note), layout.frame.width - 4)
         canvas.text(note, x: layout.frame.maxX - 2 - w, y: layout.separatorY ?? (layout.frame.maxY - 1), width: w,
                     role: .status)

@@ -40,12 +40,28 @@ struct ConversationPaneTests {
 
     @Test func scrollingShowsEarlierLines() {
         let lines = (0..<30).map { DisplayLine(text: "\($0)", role: .text) }
-        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 0).map(\.text) == (20..<30).map { "\($0)" })
-        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 5).map(\.text) == (15..<25).map { "\($0)" })
-        // scrolling further than the start stops at the first line
-        #expect(ConversationPane.visible(lines, height: 10, scrollBack: 100).map(\.text) == (0..<10).map { "\($0)" })
+        #expect(ConversationPane.visible(lines, height: 10, top: nil).map(\.text) == (20..<30).map { "\($0)" })
+        #expect(ConversationPane.visible(lines, height: 10, top: 15).map(\.text) == (15..<25).map { "\($0)" })
+        // the top is clamped to the conversation
+        #expect(ConversationPane.visible(lines, height: 10, top: -4).map(\.text) == (0..<10).map { "\($0)" })
+        #expect(ConversationPane.visible(lines, height: 10, top: 100).map(\.text) == (20..<30).map { "\($0)" })
+        #expect(ConversationPane.visible(Array(lines.prefix(3)), height: 10, top: 2).map(\.text) == ["0", "1", "2"])
         #expect(ConversationPane.maxScroll(lineCount: 30, height: 10) == 20)
         #expect(ConversationPane.maxScroll(lineCount: 3, height: 10) == 0)
+    }
+
+    @Test func pageKeysMoveTheTopAndTheEndFollowsAgain() {
+        var state = AppState(phase: .running)
+        state.panes = [PaneState(index: 0, modelName: "m", modelPath: "m", templateName: "t", threads: 1)]
+        state.scrollFocused(by: 8, lineCount: 30, height: 10)
+        #expect(state.panes[0].scrollTop == 12)
+        state.scrollFocused(by: 100, lineCount: 30, height: 10)
+        #expect(state.panes[0].scrollTop == 0)
+        // the conversation grows below: the top stays where it was
+        state.scrollFocused(by: -8, lineCount: 50, height: 10)
+        #expect(state.panes[0].scrollTop == 8)
+        state.scrollFocused(by: -100, lineCount: 50, height: 10)
+        #expect(state.panes[0].scrollTop == nil)
     }
 
     @Test func wrapCacheFollowsTheGrowingAnswer() {
