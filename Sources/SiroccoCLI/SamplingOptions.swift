@@ -22,8 +22,8 @@ struct SamplingOptions: ParsableArguments {
     var frequencyPenalty: Float = 0
     @Option(help: "Presence penalty (0 = off).")
     var presencePenalty: Float = 0
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0xC0FFEE
+    @Option(help: "Random seed (default: a new one each run, printed with the timings).")
+    var seed: UInt64?
 
     /// The settings, validated (an invalid one becomes a one-line CLI error).
     func settings() throws -> SamplerSettings {

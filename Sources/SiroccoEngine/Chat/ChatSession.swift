@@ -143,6 +143,7 @@ public final class ChatSession: @unchecked Sendable {
             _messages = conversation
             _droppedMessages += dropped
             sampler.settings = _settings
+            sampler.reseed()  // each answer from its own seed, so `seed` reproduces it
         }
         let result = try context.generate(
             prompt: tokens, maxTokens: maxAnswerTokens, sampler: &sampler, stopStrings: stopStrings,

@@ -20,6 +20,8 @@ public struct GenerationStats: Sendable, Equatable, Codable {
     /// Occupancy per kind of layer (full-attention cells / context, windowed cells / W).
     public var cacheOccupancy = CacheOccupancy(fullCellsUsed: 0, fullCapacity: 0, hasFullLayers: true,
                                                windowCellsUsed: 0, windowCapacity: 0)
+    /// The seed the answer's random draws started from (nil before an answer).
+    public var seed: UInt64?
 
     public init() {}
 
@@ -55,6 +57,7 @@ extension InferenceContext {
             throw ModelError.contextFull(needed: prompt.count + 1, capacity: contextLength)
         }
         var stats = GenerationStats()
+        stats.seed = sampler.seed
         // always re-evaluate at least the last prompt token so its logits are fresh
         let keep = min(sharedPrefixLength(with: prompt), prompt.count - 1)
         truncate(to: keep)

@@ -6,9 +6,8 @@ import Foundation
 /// Chooses tokens from logits according to `settings`; reproducible for a given seed.
 /// Settings may change between any two tokens; history (for penalties) survives the change.
 public struct SamplerChain: Sendable {
-    public var settings: SamplerSettings {
-        didSet { if settings.seed != oldValue.seed { rng = SplitMix64(seed: settings.seed) } }
-    }
+    /// A change of `settings.seed` takes effect at the next `reseed()` (the next answer).
+    public var settings: SamplerSettings
     private var logitBias = LogitBiasSampler()
     private var penalties = PenaltySampler()
     private var topK = TopKSampler()
@@ -17,10 +16,25 @@ public struct SamplerChain: Sendable {
     private var minP = MinPSampler()
     private var temperature = TemperatureSampler()
     private var rng: SplitMix64
+    /// The seed the random sequence started from (reported with an answer so it can be reproduced).
+    public private(set) var seed: UInt64
 
     public init(settings: SamplerSettings = SamplerSettings()) {
         self.settings = settings
-        rng = SplitMix64(seed: settings.seed)
+        seed = settings.seed ?? SamplerChain.randomSeed()
+        rng = SplitMix64(seed: seed)
+    }
+
+    /// A seed from the system's random source.
+    public static func randomSeed() -> UInt64 {
+        var g = SystemRandomNumberGenerator()
+        return UInt64.random(in: 0...UInt64(UInt32.max - 1), using: &g)
+    }
+
+    /// Restarts the random sequence from `settings.seed`, or from a fresh random seed when it is nil.
+    public mutating func reseed() {
+        seed = settings.seed ?? SamplerChain.randomSeed()
+        rng = SplitMix64(seed: seed)
     }
 
     /// The index of the largest logit (lowest index on ties).
@@ -78,10 +92,10 @@ public struct SamplerChain: Sendable {
     /// Adds `token` to the penalty history.
     public mutating func accept(_ token: TokenID) { penalties.accept(token) }
 
-    /// Forgets the history and restarts the random sequence from the seed.
+    /// Forgets the history and restarts the random sequence (see `reseed`).
     public mutating func reset() {
         penalties.reset()
-        rng = SplitMix64(seed: settings.seed)
+        reseed()
     }
 }
 

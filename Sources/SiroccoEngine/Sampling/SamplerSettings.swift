@@ -14,7 +14,9 @@ public struct SamplerSettings: Sendable, Equatable, Codable {
     public var penaltyLastN: Int = 64
     /// Added to a token's logit before anything else (-inf bans it).
     public var logitBias: [TokenID: Float] = [:]
-    public var seed: UInt64 = 0xC0FFEE
+    /// Seeds each answer's random draws; nil draws a fresh seed per answer (llama.cpp's and
+    /// Ollama's default). The seed an answer used is in its `GenerationStats`.
+    public var seed: UInt64? = nil
 
     public init() {}
 
