@@ -163,4 +163,52 @@ import Testing
     @Test func emptyMessageIsRejected() throws {
         #expect(throws: ChatError.emptyMessage) { try session().respond(to: "") }
     }
+
+    @Test func aRandomSeedIsReportedAndReproducesTheAnswer() throws {
+        var settings = SamplerSettings()
+        settings.temperature = 1.5
+        settings.topK = 0
+        settings.topP = 1
+        settings.minP = 0
+        #expect(settings.seed == nil)  // random by default
+        let s = try ChatSession(model: try ReferenceModel.load(), contextLength: 1024, threads: 2, settings: settings)
+        s.maxAnswerTokens = 24
+        let question = "Write a sentence about a cat."
+        let first = try s.respond(to: question)
+        s.clear()
+        let second = try s.respond(to: question)
+        let firstSeed = try #require(first.stats.seed)
+        let secondSeed = try #require(second.stats.seed)
+        #expect(firstSeed != secondSeed)
+        #expect(first.text != second.text, "two random seeds gave the same answer: \(first.text)")
+        #expect(s.lastStats.seed == secondSeed)
+        // the first answer's seed, fixed: the same question on the same history gives the same answer
+        s.settings.seed = firstSeed
+        s.clear()
+        let again = try s.respond(to: question)
+        #expect(again.stats.seed == firstSeed)
+        #expect(again.text == first.text)
+        #expect(again.tokens == first.tokens)
+    }
+
+    @Test func effectiveSystemPromptIsTheTemplatesDefaultUntilOneIsSet() throws {
+        let s = try session()  // SmolLM2's template writes its own system prompt when there is none
+        #expect(s.systemPrompt == nil)
+        #expect(s.effectiveSystemPrompt == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        s.systemPrompt = "You are terse."
+        #expect(s.effectiveSystemPrompt == "You are terse.")
+        s.systemPrompt = nil
+        s.format = .builtin(.chatml)
+        #expect(s.effectiveSystemPrompt == nil)
+    }
+
+    @Test func loadErrorsSpeakOfTheConversation() throws {
+        let s = try session()
+        do {
+            try s.load(from: "/nonexistent/chat.json")
+            Issue.record("loaded a file that does not exist")
+        } catch {
+            #expect("\(error)" == "cannot load the conversation from /nonexistent/chat.json: cannot read the file")
+        }
+    }
 }

@@ -98,4 +98,73 @@ struct TemplateFixtures: Decodable {
         _ = try format.render([.user("again")])
         #expect(format.takeNotice() == nil)
     }
+
+    // MARK: the template's default system prompt
+
+    @Test(arguments: [
+        ("qwen2.5-instruct", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
+        ("smollm2-instruct", "You are a helpful AI assistant named SmolLM, trained by Hugging Face"),
+        ("llama-3-instruct", nil), ("llama-2-chat", nil), ("gemma-3-it", nil), ("phi-3-mini", nil), ("zephyr", nil),
+    ] as [(String, String?)])
+    func defaultSystemPromptOfARealTemplate(file: String, expected: String?) throws {
+        let source = try String(contentsOf: try fixtureURL("Fixtures/templates/\(file)", "jinja"), encoding: .utf8)
+        let format = ChatFormat.jinja(source, name: file, bos: "<s>", eos: "</s>")
+        #expect(format.defaultSystemPrompt == expected)
+        #expect(format.takeNotice() == nil)
+    }
+
+    @Test func minimalChatMLWithADefaultSystemPromptIsFound() {
+        let source = """
+            {%- if messages[0].role != 'system' %}<|im_start|>system\nBe brief.<|im_end|>\n{% endif %}\
+            {%- for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}
+            """
+        #expect(ChatFormat.jinja(source, name: "t", bos: nil, eos: nil).defaultSystemPrompt == "Be brief.")
+    }
+
+    @Test(arguments: ChatTemplate.allCases)
+    func builtinFormatsWriteNoDefaultSystemPrompt(_ template: ChatTemplate) {
+        #expect(ChatFormat.builtin(template).defaultSystemPrompt == nil)
+    }
+
+    @Test func aTemplateThatRefusesSystemMessagesHasNoDefaultAndPostsNothing() throws {
+        // Gemma 2 raises on a system message: the probe gets nil, and no fallback notice is posted
+        let source = try String(contentsOf: try fixtureURL("Fixtures/templates/gemma-2-it", "jinja"), encoding: .utf8)
+        let format = ChatFormat.jinja(source, name: "gemma-2", bos: "<bos>", eos: "<eos>")
+        #expect(format.defaultSystemPrompt == nil)
+        #expect(format.takeNotice() == nil)
+    }
+
+    // MARK: completion mode
+
+    @Test func aModelWithoutATemplateGetsCompletionMode() throws {
+        let gemma = try ReferenceModel.load(ReferenceModel.gemmaPath)  // Gemma 3 270M, a base model
+        #expect(gemma.chatTemplate == nil)
+        let format = ChatFormat.forModel(gemma)
+        #expect(format.isCompletion && format.name == "completion")
+        #expect(try format.render([.user("The capital of France is")]) == "The capital of France is")
+        // BOS as the tokenizer says (Gemma adds it), then the plain text
+        let tokens = try format.promptTokens([.user("The capital of France is")], tokenizer: gemma.tokenizer)
+        let t = gemma.tokenizer
+        #expect(t.addsBOS)
+        #expect(tokens == [t.bos!] + t.encode("The capital of France is", addSpecial: false))
+        #expect(!t.decode(tokens, renderSpecial: true).contains("<start_of_turn>"))
+        // the guessed chat format is still there by name
+        let named = try ChatFormat.named("gemma", for: gemma)
+        #expect(!named.isCompletion)
+        #expect(try named.render([.user("hi")]).contains("<start_of_turn>user"))
+        #expect(ChatFormat.likelyTemplate(for: gemma) == .gemma)
+        #expect(try ChatFormat.named("model", for: gemma).isCompletion)
+        // a chat model keeps its template; "completion" picks plain text for it too
+        let smol = try ReferenceModel.load()
+        #expect(!ChatFormat.forModel(smol).isCompletion)
+        #expect(try ChatFormat.named("completion", for: smol).isCompletion)
+    }
+
+    @Test func completionTextJoinsTheTurnsWithoutMarkers() throws {
+        let format = ChatFormat.completion
+        let messages: [ChatMessage] = [.system("A story."), .user("Once upon a time"), .assistant(", a fox lived."),
+                                       .user("The end."), .assistant(" Really."), .user(" And again")]
+        #expect(try format.render(messages) == "A story.\n\nOnce upon a time, a fox lived.\nThe end. Really. And again")
+        #expect(format.defaultSystemPrompt == nil)
+    }
 }

@@ -1,25 +1,33 @@
-// ChatFormat: how a conversation becomes a prompt — a built-in format, or a Jinja template
-// (the model's own, or one from a file) that falls back to the built-in format its text names
-// when it cannot be rendered, as llama.cpp does.
+// ChatFormat: how a conversation becomes a prompt — a built-in format, a Jinja template (the
+// model's own, or one from a file) that falls back to the built-in format its text names when it
+// cannot be rendered, as llama.cpp does, or completion mode for a base model without a template.
 
 import Foundation
 import Synchronization
 
 /// Renders messages into prompt text. The seam between a session and its template.
 public struct ChatFormat: Sendable {
-    /// A short name for display ("chatml", "model template").
+    /// A short name for display ("chatml", "model template", "completion").
     public let name: String
+    /// Completion mode: the texts are plain text without role markers and the model continues
+    /// them (a base model, which has no chat template to follow).
+    public let isCompletion: Bool
+    /// The system prompt the template writes when the conversation has none (Qwen2.5's "You are
+    /// Qwen, …"), found by rendering probe conversations; nil when it writes none.
+    public let defaultSystemPrompt: String?
     private let renderer: @Sendable ([ChatMessage], Bool) throws -> String
     private let notices: NoticeBox
 
     public init(name: String, render: @escaping @Sendable ([ChatMessage], Bool) throws -> String) {
-        self.name = name
-        renderer = render
-        notices = NoticeBox()
+        self.init(name: name, notices: NoticeBox(), defaultSystemPrompt: SystemPromptProbe.defaultPrompt(render),
+                  render: render)
     }
 
-    private init(name: String, notices: NoticeBox, render: @escaping @Sendable ([ChatMessage], Bool) throws -> String) {
+    private init(name: String, notices: NoticeBox, isCompletion: Bool = false, defaultSystemPrompt: String?,
+                 render: @escaping @Sendable ([ChatMessage], Bool) throws -> String) {
         self.name = name
+        self.isCompletion = isCompletion
+        self.defaultSystemPrompt = defaultSystemPrompt
         renderer = render
         self.notices = notices
     }
@@ -60,11 +68,16 @@ public struct ChatFormat: Sendable {
             compiled = try JinjaTemplate(source)
         } catch {
             notices.post("\(name) cannot be used (\(error)); using the built-in \(fallbackTemplate.rawValue) format")
-            return ChatFormat(name: "\(fallbackTemplate.rawValue) (fallback)", notices: notices) { m, g in
+            return ChatFormat(name: "\(fallbackTemplate.rawValue) (fallback)", notices: notices,
+                              defaultSystemPrompt: fallback.defaultSystemPrompt) { m, g in
                 try fallback.render(m, addGenerationPrompt: g)
             }
         }
-        return ChatFormat(name: name, notices: notices) { messages, addGenerationPrompt in
+        // probed on the template itself: a probe that fails must not post the fallback's notice
+        let probed = SystemPromptProbe.defaultPrompt { messages, addGenerationPrompt in
+            try compiled.renderChat(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
+        }
+        return ChatFormat(name: name, notices: notices, defaultSystemPrompt: probed) { messages, addGenerationPrompt in
             do {
                 return try compiled.renderChat(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
             } catch {
@@ -74,18 +87,27 @@ public struct ChatFormat: Sendable {
         }
     }
 
-    /// The model's own chat format: its GGUF Jinja template; for a file without one, the built-in
-    /// format its architecture or special tokens point to (ChatML when nothing does).
+    /// Completion mode: the conversation's texts as plain text (see `CompletionText`); the
+    /// tokenizer adds BOS as the model's vocabulary asks.
+    public static var completion: ChatFormat {
+        ChatFormat(name: "completion", notices: NoticeBox(), isCompletion: true, defaultSystemPrompt: nil) { messages, _ in
+            CompletionText.render(messages)
+        }
+    }
+
+    /// The model's own chat format: its GGUF Jinja template; for a file without one (a base
+    /// model) completion mode, since a guessed chat format makes a base model loop.
     public static func forModel(_ model: Model) -> ChatFormat {
         let (bos, eos) = specialTokens(of: model)
         if let source = model.chatTemplate {
             return .jinja(source, name: "model template", bos: bos, eos: eos)
         }
-        return .builtin(inferredTemplate(for: model), bos: bos ?? "", eos: eos ?? "")
+        return .completion
     }
 
-    /// The built-in format a model without a template most likely uses.
-    static func inferredTemplate(for model: Model) -> ChatTemplate {
+    /// The built-in format a model without a template most likely uses (for `/template NAME`
+    /// suggestions): its architecture or special tokens point to it, else ChatML.
+    public static func likelyTemplate(for model: Model) -> ChatTemplate {
         let t = model.tokenizer
         if model.config.architecture.hasPrefix("gemma") || t.tokenID(forPiece: "<start_of_turn>") != nil { return .gemma }
         if t.tokenID(forPiece: "<|im_start|>") != nil { return .chatml }
@@ -95,11 +117,15 @@ public struct ChatFormat: Sendable {
         return .chatml
     }
 
-    /// A format chosen by the user: a built-in name, or "model" for the model's own template.
+    /// The names `named(_:for:)` accepts: "model", "completion" and the built-in formats.
+    public static var names: [String] { ["model", "completion"] + ChatTemplate.allCases.map(\.rawValue) }
+
+    /// A format chosen by the user: a built-in name, "model" for the model's own template, or
+    /// "completion" for plain text.
     public static func named(_ name: String, for model: Model) throws -> ChatFormat {
         if name == "model" { return forModel(model) }
+        if name == "completion" { return .completion }
         guard let template = ChatTemplate(rawValue: name) else {
-            let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
             throw ChatFormatError.unknownTemplate(name: name, known: names)
         }
         let (bos, eos) = specialTokens(of: model)

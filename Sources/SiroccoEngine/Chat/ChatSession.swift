@@ -53,6 +53,14 @@ public final class ChatSession: @unchecked Sendable {
         get { locked { _systemPrompt } }
         set { locked { _systemPrompt = newValue } }
     }
+    /// The system prompt the model sees: the session's own, else the one the format's template
+    /// writes when there is none (nil when neither).
+    public var effectiveSystemPrompt: String? {
+        locked {
+            if let system = _systemPrompt, !system.isEmpty { return system }
+            return _format.defaultSystemPrompt
+        }
+    }
     /// Sampling settings; a change applies from the next token, even mid-answer.
     public var settings: SamplerSettings {
         get { locked { _settings } }

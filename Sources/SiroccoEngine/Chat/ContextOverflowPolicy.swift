@@ -24,7 +24,7 @@ public enum ChatError: Error, CustomStringConvertible, Equatable {
         case .busy:
             return "an answer is still being generated"
         case let .badConversationFile(path, reason):
-            return "\(path): cannot load conversation: \(reason)"
+            return "cannot load the conversation from \(path): \(reason)"
         }
     }
 }
