@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "SiroccoEngine", targets: ["SiroccoEngine"]),
         .executable(name: "sirocco", targets: ["SiroccoCLI"]),
         .library(name: "SiroccoTUI", targets: ["SiroccoTUI"]),
+        .library(name: "SiroccoModels", targets: ["SiroccoModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,12 @@ let package = Package(
         // The system's wide-character ncurses and GNU readline (apt: libncursesw5-dev, libreadline-dev).
         .systemLibrary(name: "CNCursesW"),
         .systemLibrary(name: "CReadline"),
+        // The system's zlib and libcrypto (apt: zlib1g-dev, libssl-dev): wheel archives and SHA-256.
+        .systemLibrary(name: "CZlib"),
+        .systemLibrary(name: "CLibCrypto"),
+        // The model catalog: names, sources (PyPI wheels), pulling into the models folder, listing.
+        // Knows nothing of inference; the engine never imports it.
+        .target(name: "SiroccoModels", dependencies: ["CZlib", "CLibCrypto"]),
         // The terminal chat UI (`sirocco chat`): a client of the engine; the engine never imports it.
         .target(name: "SiroccoTUI", dependencies: ["SiroccoEngine", "CNCursesW", "CReadline"]),
         // The `sirocco` command: CLI subcommands and the TUI entry point.
@@ -28,6 +35,7 @@ let package = Package(
             dependencies: [
                 "SiroccoEngine",
                 "SiroccoTUI",
+                "SiroccoModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +45,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine"]),
+        .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Measure prompt-processing and generation tokens/s (median of repeats) and peak RSS.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .shortAndLong, help: "Worker threads.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads.")
     var threads: Int = defaultThreadCount()
     @Option(name: .customShort("p"), help: "Prompt tokens.")
     var promptTokens = 128

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import SiroccoEngine
+import SiroccoModels
 import SiroccoTUI
 
 struct ChatCommand: ParsableCommand {
@@ -18,7 +19,7 @@ struct ChatCommand: ParsableCommand {
             --resume reopens the last one.
             """)
 
-    @Option(name: .shortAndLong, help: "A GGUF model file; repeat to compare models side by side (default: $SIROCCO_MODEL or the SmolLM2 model installed by scripts/setup-models.sh).")
+    @Option(name: .shortAndLong, help: "A catalog name (pulled on first use) or a GGUF file; repeat to compare models side by side (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
     var model: [String] = []
     @Flag(help: "Reopen the most recent conversation.")
     var resume = false
@@ -29,11 +30,11 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Chat template: model (the model's own), chatml, llama2, llama3, mistral-v1, mistral-v3, mistral-v7, gemma, phi3, zephyr.")
     var template: String?
     @OptionGroup var sampling: SamplingOptions
-    @Option(name: .shortAndLong, help: "Worker threads per model (default: cores / models, at least 1).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads per model (default: cores / models, at least 1).")
     var threads: Int?
-    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens.")
     var ctxSize = 4096
-    @Option(name: [.customShort("n"), .long], help: "Most tokens in one answer.")
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Most tokens in one answer.")
     var maxTokens = 2048
     @Option(help: cacheTypeHelp)
     var cacheType: KVCacheType = .f16
@@ -41,10 +42,15 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let settings = try sampling.settings()
-            let defaults = try ModelOptions.parse([])
+            // catalog names become paths, pulled first when missing (as `ollama run` does); with
+            // --resume and no --model the saved chat's models are used, so nothing is pulled yet
+            let paths = try model.map { try ModelReference.path(for: $0, pull: true) }
+            let requested = ModelReference.requested(nil)
+            let defaultPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
+                : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
             let options = ChatOptions(
-                modelPaths: model, defaultModelPath: defaults.resolvedPath,
-                missingDefaultModelHint: "default model not found at \(defaults.resolvedPath); run scripts/setup-models.sh or pass --model PATH",
+                modelPaths: paths, defaultModelPath: defaultPath,
+                missingDefaultModelHint: "the default model \(requested) is not in \(defaultPath); run sirocco pull \(requested) or pass --model NAME|PATH",
                 themeName: theme, resume: resume, systemPrompt: system, template: template, contextLength: ctxSize,
                 maxAnswerTokens: maxTokens, threads: threads, cacheType: cacheType, settings: settings)
             let status: Int32

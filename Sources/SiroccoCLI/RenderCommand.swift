@@ -41,7 +41,7 @@ struct RenderCommand: ParsableCommand {
             } catch {
                 throw CLIError("cannot render the conversation: \(error)")
             }
-            reportNotice(of: format)
+            try templateOptions.check(format)
             FileHandle.standardOutput.write(Data(prompt.utf8))
         }
     }

@@ -10,36 +10,53 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var templateOptions: ChatTemplateOptions
-    @Option(name: .shortAndLong, help: "The prompt (the user message unless --raw).")
-    var prompt: String
+    @Option(name: .shortAndLong, help: "The prompt (the user message unless --raw); - or no -p with a pipe reads standard input.")
+    var prompt: String?
     @Option(help: "System prompt (chat mode only).")
     var system: String?
     @Flag(help: "Feed the prompt as is: no chat template; special tokens in the text are parsed.")
     var raw = false
-    @Option(name: [.customShort("n"), .long], help: "Maximum tokens to generate (1...100000).")
+    @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Maximum tokens to generate (1...100000).")
     var maxTokens = 256
     @OptionGroup var sampling: SamplingOptions
-    @Option(name: .shortAndLong, help: "Worker threads (default: number of cores).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: number of cores).")
     var threads: Int = defaultThreadCount()
-    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context length in tokens.")
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens.")
     var ctxSize = 4096
     @Option(help: cacheTypeHelp)
     var cacheType: KVCacheType = .f16
     @Flag(help: "Do not print timings to stderr.")
     var quiet = false
 
-    func validate() throws {
-        guard (1...100_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be between 1 and 100000, got \(maxTokens)") }
-        guard (1...512).contains(threads) else { throw ValidationError("--threads must be between 1 and 512, got \(threads)") }
-        guard (16...1_048_576).contains(ctxSize) else { throw ValidationError("--ctx-size must be between 16 and 1048576, got \(ctxSize)") }
-        guard !prompt.isEmpty else { throw ValidationError("the prompt is empty") }
+    /// Value checks, worded and exited like `chat`'s (one line, status 1).
+    func checkValues() throws {
+        guard (1...100_000).contains(maxTokens) else { throw CLIError("--max-tokens must be between 1 and 100000, got \(maxTokens)") }
+        guard (1...512).contains(threads) else { throw CLIError("--threads must be between 1 and 512, got \(threads)") }
+        guard (16...1_048_576).contains(ctxSize) else { throw CLIError("--ctx-size must be between 16 and 1048576, got \(ctxSize)") }
+        if prompt == nil && isatty(0) == 1 {
+            throw CLIError("no prompt: give --prompt TEXT, or --prompt - (or a pipe) to read it from standard input")
+        }
+    }
+
+    /// The prompt: the option's text, or standard input for `-` or a pipe without `--prompt`.
+    func promptText() throws -> String {
+        guard prompt == nil || prompt == "-" else { return prompt! }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CLIError("the prompt read from standard input is not valid UTF-8")
+        }
+        // a shell's trailing newline is not part of the prompt
+        return text.hasSuffix("\n") ? String(text.dropLast()) : text
     }
 
     func run() throws {
         try reportingErrors {
+            try checkValues()
             let settings = try sampling.settings()
+            let prompt = try promptText()
+            guard !prompt.isEmpty else { throw CLIError("the prompt is empty") }
 
-            let model = try modelOptions.load()
+            let model = try modelOptions.load(pull: true)
             let tokens: [TokenID]
             if raw {
                 tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
@@ -49,7 +66,7 @@ struct RunCommand: ParsableCommand {
                 if let system { messages.append(.system(system)) }
                 messages.append(.user(prompt))
                 tokens = try format.promptTokens(messages, tokenizer: model.tokenizer)
-                reportNotice(of: format)
+                try templateOptions.check(format)
             }
             guard !tokens.isEmpty else { throw CLIError("the prompt tokenizes to nothing") }
             if tokens.count >= ctxSize {
@@ -65,10 +82,10 @@ struct RunCommand: ParsableCommand {
             out.write(Data("\n".utf8))
             if !quiet {
                 let s = result.stats
-                let report = String(format: "\nprompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | first token: %.0f ms | stop: %@ | kv cache: %d/%d cells, %.1f MiB\n",
+                let report = String(format: "\nprompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | first token: %.0f ms | stop: %@ | kv cache: %d/%d cells, %.1f MiB | seed: %@\n",
                                     s.promptTokens, s.promptTokensPerSecond, s.generatedTokens, s.generationTokensPerSecond,
                                     s.timeToFirstToken * 1000, result.stop.rawValue, s.cacheCellsUsed, s.cacheCapacity,
-                                    Double(s.cacheBytesUsed) / 1_048_576)
+                                    Double(s.cacheBytesUsed) / 1_048_576, s.seed.map { "\($0)" } ?? "-")
                 FileHandle.standardError.write(Data(report.utf8))
                 let o = s.cacheOccupancy
                 if o.windowCapacity > 0 {

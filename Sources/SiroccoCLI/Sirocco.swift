@@ -3,13 +3,15 @@
 import ArgumentParser
 import Foundation
 import SiroccoEngine
+import SiroccoModels
 
 @main
 struct Sirocco: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sirocco",
         abstract: "Chat with local language models in the terminal, on Sirocco's own inference engine.",
-        subcommands: [ChatCommand.self, RunCommand.self, RenderCommand.self, TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
+        subcommands: [ChatCommand.self, RunCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self, RenderCommand.self,
+                      TokenizeCommand.self, InfoCommand.self, BenchCommand.self],
         defaultSubcommand: ChatCommand.self
     )
 
@@ -39,26 +41,20 @@ struct Sirocco: ParsableCommand {
     }
 }
 
-/// Where the model comes from: `--model PATH`, else `$SIROCCO_MODEL`, else the default model.
+/// Where the model comes from: `--model NAME|PATH`, else `$SIROCCO_MODEL`, else the default model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Path to a GGUF model file (default: $SIROCCO_MODEL or the SmolLM2 model installed by scripts/setup-models.sh).")
+    @Option(name: .shortAndLong, help: "A catalog name (\(ModelCatalog.defaultChatModel), sirocco list --all shows them) or a GGUF file path (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
     var model: String?
 
-    var resolvedPath: String {
-        if let model { return model }
-        let env = ProcessInfo.processInfo.environment
-        if let path = env["SIROCCO_MODEL"], !path.isEmpty { return path }
-        let dir = env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/sirocco/models")
-        return (dir as NSString).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+    /// The path of the model asked for; a catalog name that is not pulled yet is pulled first
+    /// when `pull` is set (commands that run the model), else it is an error saying how to get it.
+    func resolvedPath(pull: Bool) throws -> String {
+        try ModelReference.path(for: ModelReference.requested(model), pull: pull)
     }
 
     /// Loads the model or exits with a one-line message.
-    func load() throws -> Model {
-        let path = resolvedPath
-        if model == nil && !FileManager.default.fileExists(atPath: path) {
-            throw CLIError("default model not found at \(path); run scripts/setup-models.sh or pass --model PATH")
-        }
+    func load(pull: Bool = false) throws -> Model {
+        let path = try resolvedPath(pull: pull)
         do {
             return try Model(path: path)
         } catch {

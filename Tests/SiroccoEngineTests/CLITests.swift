@@ -20,6 +20,7 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         process.arguments = arguments
     }
     var env = ProcessInfo.processInfo.environment
+    env["SIROCCO_MODEL"] = ReferenceModel.path  // the tests' default is SmolLM2, not the catalog's
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let out = Pipe(), err = Pipe()
@@ -70,7 +71,7 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
 
     @Test func missingDefaultModelSaysHowToGetIt() throws {
         let r = try runSirocco(["info"], environment: ["SIROCCO_MODELS": "/nonexistent-dir", "SIROCCO_MODEL": ""])
-        expectOneLineError(r, containing: "scripts/setup-models.sh")
+        expectOneLineError(r, containing: "run sirocco pull qwen2.5-coder:1.5b")
     }
 
     @Test(arguments: [

@@ -4,13 +4,13 @@ import Foundation
 @testable import SiroccoEngine
 
 enum ReferenceModel {
-    /// Where scripts/setup-models.sh puts models.
+    /// Where `sirocco pull` puts models.
     static var directory: String {
         let env = ProcessInfo.processInfo.environment
         return env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache/sirocco/models"
     }
 
-    /// The default model's path: $SIROCCO_MODEL, else where scripts/setup-models.sh puts it.
+    /// The tests' model (SmolLM2, `sirocco pull smollm2:135m`): $SIROCCO_MODEL, else its place in the models folder.
     static var path: String {
         if let p = ProcessInfo.processInfo.environment["SIROCCO_MODEL"], !p.isEmpty { return p }
         return directory + "/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -20,7 +20,7 @@ enum ReferenceModel {
 
     struct Missing: Error, CustomStringConvertible {
         let path: String
-        var description: String { "model not found at \(path): run scripts/setup-models.sh" }
+        var description: String { "model not found at \(path): run sirocco pull smollm2:135m gemma3:270m" }
     }
 
     /// Loaded once per path and shared by every test (tests that use them run serialized).
