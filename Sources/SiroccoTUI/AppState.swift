@@ -26,6 +26,8 @@ struct PaneState: Equatable, Sendable {
     /// The prompt is being evaluated (no token yet).
     var waitingForFirstToken = false
     var stats = GenerationStats()
+    /// Whether the seed in `stats` was fixed by the settings (else drawn at random).
+    var answerSeedFixed = false
     var settings = SamplerSettings()
     /// The first line shown while scrolled back (nil follows the conversation's end). Anchored at
     /// the top, the view stays put while an answer streams in below it.
@@ -80,6 +82,8 @@ struct AppState: Equatable, Sendable {
     var theme: Theme = .builtin
     var helpVisible = false
     var spinnerFrame = 0
+    /// A multi-line message being typed between """ lines.
+    var multiline = MultilineInput()
 
     var anyStreaming: Bool { panes.contains { $0.streaming } }
 

@@ -109,9 +109,8 @@ public enum ChatTUI {
             guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
             guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
         }
-        if let template = options.template, template != "model", ChatTemplate(rawValue: template) == nil {
-            let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
-            throw ChatStartError("unknown chat template '\(template)' (known: \(names.joined(separator: ", ")))")
+        if let template = options.template, !ChatFormat.names.contains(template) {
+            throw ChatStartError("unknown chat template '\(template)' (known: \(ChatFormat.names.joined(separator: ", ")))")
         }
         do { try options.settings.validate() } catch { throw ChatStartError("\(error)") }
         guard (16...1_048_576).contains(options.contextLength) else {

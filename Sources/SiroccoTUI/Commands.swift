@@ -1,6 +1,7 @@
-// Commands: what a line typed in the input means — a message to send, or a slash command.
-// Parsing is pure; applying a command is the event loop's job. Bad input is an error with a
-// message for the status line, never a crash.
+// Commands: what a line typed in the input means — a message to send, or a slash command (ours,
+// and Ollama's: /bye, /show info, /set parameter NAME VALUE, /set system TEXT). Parsing is pure;
+// applying a command is the event loop's job. Bad input is an error with a message for the status
+// line, never a crash.
 
 import SiroccoEngine
 
@@ -13,9 +14,12 @@ enum SamplerEdit: Equatable, Sendable {
     case repeatPenalty(Float)
     case frequencyPenalty(Float)
     case presencePenalty(Float)
-    case seed(UInt64)
+    case penaltyLastN(Int)
+    /// A fixed seed, or nil for a fresh random seed per answer.
+    case seed(UInt64?)
 
-    /// Setting names accepted by `/set`, with their aliases; the first is the one shown.
+    /// Setting names accepted by `/set` (and `/set parameter`), with their aliases, Ollama's
+    /// among them; the first is the one shown.
     static let names: [(names: [String], parse: (String) -> SamplerEdit?)] = [
         (["temp", "temperature", "t"], { Float($0).map(SamplerEdit.temperature) }),
         (["top_p", "top-p", "topp"], { Float($0).map(SamplerEdit.topP) }),
@@ -24,7 +28,8 @@ enum SamplerEdit: Equatable, Sendable {
         (["repeat_penalty", "repeat-penalty", "repeat", "rep"], { Float($0).map(SamplerEdit.repeatPenalty) }),
         (["frequency_penalty", "frequency-penalty", "freq"], { Float($0).map(SamplerEdit.frequencyPenalty) }),
         (["presence_penalty", "presence-penalty", "presence"], { Float($0).map(SamplerEdit.presencePenalty) }),
-        (["seed"], { UInt64($0).map(SamplerEdit.seed) }),
+        (["repeat_last_n", "penalty_last_n", "repeat-last-n"], { Int($0).map(SamplerEdit.penaltyLastN) }),
+        (["seed"], { $0 == "random" || $0 == "-1" ? .seed(nil) : UInt64($0).map(SamplerEdit.seed) }),
     ]
 
     func apply(to s: inout SamplerSettings) {
@@ -36,6 +41,7 @@ enum SamplerEdit: Equatable, Sendable {
         case let .repeatPenalty(v): s.repeatPenalty = v
         case let .frequencyPenalty(v): s.frequencyPenalty = v
         case let .presencePenalty(v): s.presencePenalty = v
+        case let .penaltyLastN(v): s.penaltyLastN = v
         case let .seed(v): s.seed = v
         }
     }
@@ -50,7 +56,9 @@ enum SamplerEdit: Equatable, Sendable {
         case let .repeatPenalty(v): return "repeat penalty \(Format.decimal(v))"
         case let .frequencyPenalty(v): return "frequency penalty \(Format.decimal(v))"
         case let .presencePenalty(v): return "presence penalty \(Format.decimal(v))"
-        case let .seed(v): return "seed \(v)"
+        case let .penaltyLastN(v): return "repeat last n \(v)"
+        case let .seed(v?): return "seed \(v) (fixed: the same prompt and history give the same answer)"
+        case .seed(nil): return "seed random (a new seed for each answer)"
         }
     }
 }
@@ -59,7 +67,11 @@ enum SamplerEdit: Equatable, Sendable {
 enum Command: Equatable, Sendable {
     case send(String)
     case set(SamplerEdit)
+    /// Most tokens an answer may have; nil: until the context is full (Ollama's num_predict -1).
+    case maxAnswerTokens(Int?)
     case showSettings
+    /// Model facts, template and system prompt, as notices in the focused pane.
+    case showInfo
     case system(String?)
     case clear
     case save(String)
@@ -72,14 +84,24 @@ enum Command: Equatable, Sendable {
     /// Commands for /help: usage and what it does.
     static let helpLines: [(usage: String, summary: String)] = [
         ("/set NAME VALUE", "change sampling for the focused pane, e.g. /set temp 0.7"),
-        ("", "NAME: temp, top_p, top_k, min_p, repeat_penalty, seed"),
+        ("", "NAME: temp, top_p, top_k, min_p, repeat_penalty, repeat_last_n, seed"),
+        ("", "(seed N fixes it, seed random draws one per answer), num_predict"),
+        ("/set parameter NAME VALUE", "the same with Ollama's names (temperature, …)"),
         ("/system TEXT", "set the system prompt (all panes; /system alone shows it)"),
+        ("/set system TEXT", "the same, as Ollama"),
+        ("/show info", "model, quantization, context, template, system prompt"),
         ("/template NAME", "chat template of the focused pane (/template alone lists them)"),
         ("/theme NAME", "switch theme (/theme alone lists them)"),
         ("/clear", "start a new conversation (all panes)"),
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
+        ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
         ("/help", "this help (also F1)"),
-        ("/quit", "quit (also Ctrl-C when idle, Ctrl-D on an empty line)"),
+        ("/bye, /quit", "quit (also Ctrl-D on an empty line)"),
+    ]
+
+    /// Ollama's parameter names that cannot change during a chat, and why.
+    static let fixedParameters = [
+        "num_ctx": "the context size is fixed when the chat starts (sirocco chat --ctx-size N)",
     ]
 }
 
@@ -89,14 +111,19 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
     case missingArgument(command: String, usage: String)
     case unknownSetting(String)
     case badValue(setting: String, value: String)
+    case fixedSetting(name: String, reason: String)
+    case unknownShow(String)
 
     var description: String {
         switch self {
         case let .unknownCommand(c): return "unknown command /\(c) — /help lists the commands"
         case let .missingArgument(c, usage): return "/\(c) needs an argument: \(usage)"
         case let .unknownSetting(s):
-            return "unknown setting '\(s)' (settings: \(SamplerEdit.names.map { $0.names[0] }.joined(separator: ", ")))"
+            let names = SamplerEdit.names.map { $0.names[0] } + ["num_predict", "system"]
+            return "unknown setting '\(s)' (settings: \(names.joined(separator: ", ")))"
         case let .badValue(setting, value): return "'\(value)' is not a valid value for \(setting)"
+        case let .fixedSetting(name, reason): return "\(name) cannot be changed: \(reason)"
+        case let .unknownShow(what): return "/show \(what): unknown — /show info, parameters, system or template"
         }
     }
 }
@@ -120,6 +147,7 @@ enum CommandParser {
         let argument: String? = rest.isEmpty ? nil : rest
         switch name.lowercased() {
         case "set": return try parseSet(rest)
+        case "show": return try parseShow(rest)
         case "system": return .system(argument)
         case "clear", "new": return .clear
         case "save":
@@ -131,20 +159,55 @@ enum CommandParser {
         case "template": return .template(argument)
         case "theme": return .theme(argument)
         case "help", "?": return .help
-        case "quit", "exit", "q": return .quit
+        case "quit", "exit", "q", "bye": return .quit
         default: throw .unknownCommand(String(name))
         }
     }
 
+    /// `/set NAME VALUE`, `/set parameter NAME VALUE` (Ollama), `/set system TEXT`, `/set` alone.
     private static func parseSet(_ rest: String) throws(CommandError) -> Command {
+        var rest = rest
+        if let (word, after) = firstWord(rest), word.lowercased() == "parameter" {
+            if after.isEmpty { return .showSettings }
+            rest = after
+        }
+        if let (word, after) = firstWord(rest), word.lowercased() == "system" {
+            return .system(after.isEmpty ? nil : after)
+        }
         let words = rest.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "=" }).map(String.init)
         if words.isEmpty { return .showSettings }
         let key = words[0].lowercased()
+        if let reason = Command.fixedParameters[key] { throw .fixedSetting(name: key, reason: reason) }
+        let value = words.dropFirst().joined(separator: " ")
+        if ["num_predict", "max_tokens", "max-tokens"].contains(key) {
+            guard words.count >= 2 else { throw .missingArgument(command: "set \(key)", usage: "/set \(key) TOKENS") }
+            guard words.count == 2, let n = Int(words[1]), n >= 1 || n == -1 else { throw .badValue(setting: key, value: value) }
+            return .maxAnswerTokens(n == -1 ? nil : n)
+        }
         guard let entry = SamplerEdit.names.first(where: { $0.names.contains(key) }) else { throw .unknownSetting(words[0]) }
         guard words.count >= 2 else { throw .missingArgument(command: "set \(entry.names[0])", usage: "/set \(entry.names[0]) VALUE") }
-        let value = words[1...].joined(separator: " ")
-        guard words.count == 2, let edit = entry.parse(words[1]) else { throw .badValue(setting: entry.names[0], value: value) }
+        guard words.count == 2, let edit = entry.parse(words[1].lowercased()) else { throw .badValue(setting: entry.names[0], value: value) }
         return .set(edit)
+    }
+
+    /// `/show info`, and Ollama's `/show parameters`, `/show system`, `/show template`.
+    private static func parseShow(_ rest: String) throws(CommandError) -> Command {
+        switch rest.lowercased() {
+        case "": throw .missingArgument(command: "show", usage: "/show info")
+        case "info": return .showInfo
+        case "parameters", "settings": return .showSettings
+        case "system": return .system(nil)
+        case "template": return .template(nil)
+        default: throw .unknownShow(rest)
+        }
+    }
+
+    /// The first word of `s` and the rest after it (trimmed), if `s` has a word.
+    private static func firstWord(_ s: String) -> (String, String)? {
+        let body = Substring(s)
+        guard !body.isEmpty else { return nil }
+        guard let space = body.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (s, "") }
+        return (String(body[..<space]), trim(body[space...]))
     }
 
     private static func trim(_ s: Substring) -> String {

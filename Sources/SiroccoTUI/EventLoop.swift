@@ -8,17 +8,17 @@ import Foundation
 import SiroccoEngine
 
 final class EventLoop {
-    private var state: AppState
-    private let terminal: Terminal
+    var state: AppState
+    let terminal: Terminal
     private let options: ChatOptions
-    private let queue: EventQueue
-    private let input = InputLine.shared
-    private let themes = ThemeLoader.standard()
-    private let cache = WrapCache()
-    private var store: ConversationStore
+    let queue: EventQueue
+    let input = InputLine.shared
+    let themes = ThemeLoader.standard()
+    let cache = WrapCache()
+    var store: ConversationStore
     private let resumeFiles: [String]
     private let resumeStem: String?
-    private var sessions: [ChatSession] = []
+    var sessions: [ChatSession] = []
     /// Notices for the first pane once the panes exist (theme problems found while loading).
     private var startupNotices: [TranscriptEntry.Kind: [String]] = [:]
 
@@ -27,7 +27,6 @@ final class EventLoop {
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var quitting = false
     private var quitDeadline: ContinuousClock.Instant?
-    private var lastTurnEnded = ContinuousClock.now - .seconds(60)
     private var exitStatus: Int32 = 0
     /// Printed to stderr after the terminal is restored (e.g. a model that failed to load).
     private(set) var exitMessage: String?
@@ -91,8 +90,14 @@ final class EventLoop {
         return exitStatus
     }
 
+    /// The layout for the terminal's size, the input rows a multi-line message needs included.
+    private func layout() -> ScreenLayout {
+        ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count),
+                     inputRows: 1 + (state.multiline.typed?.count ?? 0))
+    }
+
     private func draw() {
-        let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
+        let layout = layout()
         let canvas = Canvas(window: terminal.window, palette: terminal.palette, unicode: terminal.unicode)
         let cursor = Screen.draw(state, layout: layout, canvas: canvas, inputText: input.text, inputCursor: input.cursorByte,
                                  cache: cache)
@@ -142,22 +147,26 @@ final class EventLoop {
         for line in input.takeSubmitted() { submit(line) }
     }
 
+    /// Ctrl-C stops a running answer, discards a multi-line message or clears the line; at an idle
+    /// prompt it only says how to quit (as Ollama: a Ctrl-C meant for an answer that just ended
+    /// must not end the chat).
     private func ctrlC() {
         if state.anyStreaming {
             for (i, session) in sessions.enumerated() where state.panes[i].streaming { session.cancel() }
             state.inform("stopping the answer…")
+        } else if state.multiline.isOpen {
+            state.multiline.discard()
+            input.setText("")
+            state.inform("multi-line message discarded")
         } else if !input.text.isEmpty {
             input.setText("")
-            state.inform("line cleared — Ctrl-C again quits")
-        } else if ContinuousClock.now - lastTurnEnded < .seconds(1) && state.status?.text != EventLoop.againToQuit {
-            // the answer ended just before the key: the key was meant to stop it, not to quit
-            state.inform(EventLoop.againToQuit)
+            state.inform("line cleared")
         } else {
-            beginQuit(force: false)
+            state.inform(EventLoop.howToQuit)
         }
     }
 
-    private static let againToQuit = "the answer had already ended — Ctrl-C again quits"
+    static let howToQuit = "Use Ctrl-D or /bye to exit."
 
     private func handle(_ action: KeyAction) {
         switch action {
@@ -178,7 +187,7 @@ final class EventLoop {
             state.moveFocus(by: action == .focusNext ? 1 : -1)
             state.inform("focus: \(paneName(state.focus)) — settings keys and /set apply to it")
         case .pageUp, .pageDown:
-            let layout = ScreenLayout(width: terminal.width, height: terminal.height, paneCount: max(1, state.panes.count))
+            let layout = layout()
             guard layout.panes.indices.contains(state.focus), state.panes.indices.contains(state.focus) else { return }
             let rect = layout.panes[state.focus].conversation
             let width = rect.width - (rect.width >= 20 ? 2 : 0)
@@ -191,125 +200,18 @@ final class EventLoop {
         needsDraw = true
     }
 
-    private func paneName(_ i: Int) -> String {
+    func paneName(_ i: Int) -> String {
         state.panes.count > 1 ? "pane \(i + 1)" : "settings"
     }
 
-    // MARK: lines and commands
-
-    private func submit(_ line: String?) {
-        guard let line else { beginQuit(force: false); return }  // Ctrl-D on an empty line
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return }
-        input.addHistory(line)
-        let command: Command
-        do { command = try CommandParser.parse(trimmed) } catch {
-            state.warn(error.description)
-            return
-        }
-        state.status = nil
-        switch command {
-        case let .send(text):
-            guard !state.anyStreaming else {
-                input.setText(line)
-                state.warn("still answering — wait, or press Ctrl-C to stop the answer")
-                return
-            }
-            send(text)
-        case let .set(edit):
-            guard sessions.indices.contains(state.focus) else { return }
-            var settings = sessions[state.focus].settings
-            edit.apply(to: &settings)
-            do { try settings.validate() } catch {
-                state.warn("\(error)")
-                return
-            }
-            sessions[state.focus].settings = settings
-            state.panes[state.focus].settings = settings
-            state.inform("\(paneName(state.focus)): \(edit.summary)")
-        case .showSettings:
-            guard state.panes.indices.contains(state.focus) else { return }
-            let s = state.panes[state.focus].settings
-            state.inform("\(paneName(state.focus)): temp \(Format.decimal(s.temperature)), top-p \(Format.decimal(s.topP)), top-k \(s.topK), min-p \(Format.decimal(s.minP)), repeat penalty \(Format.decimal(s.repeatPenalty)), seed \(s.seed)")
-        case let .system(text):
-            guard let text else {
-                let current = sessions.first?.systemPrompt ?? ""
-                state.inform(current.isEmpty ? "no system prompt (/system TEXT sets one)" : "system prompt: \(current)")
-                return
-            }
-            for (i, session) in sessions.enumerated() {
-                session.systemPrompt = text
-                state.panes[i].append(.notice, "system prompt: \(text)")
-            }
-            state.inform("system prompt set for every pane")
-        case .clear:
-            guard !state.anyStreaming else { state.warn("still answering — Ctrl-C stops it first"); return }
-            for (i, session) in sessions.enumerated() {
-                session.clear()
-                state.panes[i].entries = []
-                state.panes[i].scrollTop = nil
-                state.panes[i].lastStop = nil
-                state.panes[i].stats = EventLoop.idleStats(session)
-            }
-            cache.removeAll()
-            store.startNew()
-            state.inform("new conversation (the previous one stays saved)")
-        case let .save(path):
-            guard sessions.indices.contains(state.focus) else { return }
-            let file = EventLoop.expand(path)
-            do {
-                try sessions[state.focus].save(to: file)
-                state.inform("saved \(paneName(state.focus)) to \(file)")
-            } catch {
-                state.warn("cannot save to \(file): \(EventLoop.message(error))")
-            }
-        case let .load(path):
-            guard sessions.indices.contains(state.focus) else { return }
-            guard !state.anyStreaming else { state.warn("still answering — Ctrl-C stops it first"); return }
-            let file = EventLoop.expand(path)
-            do {
-                try load(file, intoPane: state.focus)
-                state.inform("loaded \(file) into \(paneName(state.focus))")
-            } catch {
-                state.warn(EventLoop.message(error))
-            }
-        case let .template(name):
-            guard sessions.indices.contains(state.focus) else { return }
-            let session = sessions[state.focus]
-            guard let name else {
-                let names = ["model"] + ChatTemplate.allCases.map(\.rawValue)
-                state.inform("template: \(session.format.name) (available: \(names.joined(separator: ", ")))")
-                return
-            }
-            do {
-                let format = try ChatFormat.named(name, for: session.model)
-                session.format = format
-                state.panes[state.focus].templateName = format.name
-                state.inform("\(paneName(state.focus)): template \(format.name)")
-            } catch {
-                state.warn("\(error)")
-            }
-        case let .theme(name):
-            guard let name else {
-                let names = themes.availableNames
-                state.inform("theme: \(state.theme.name) (available: \(names.isEmpty ? "none found" : names.joined(separator: ", ")))")
-                return
-            }
-            loadTheme(name, atStartup: false)
-        case .help:
-            state.helpVisible = true
-        case .quit:
-            beginQuit(force: false)
-        }
-    }
-
-    private func send(_ text: String) {
+    func send(_ text: String) {
         for (i, session) in sessions.enumerated() {
             state.panes[i].append(.user, text)
             state.panes[i].streaming = true
             state.panes[i].waitingForFirstToken = true
             state.panes[i].scrollTop = nil
             state.panes[i].lastStop = nil
+            state.panes[i].answerSeedFixed = session.settings.seed != nil
             let queue = self.queue
             let thread = Thread {
                 do {
@@ -325,7 +227,7 @@ final class EventLoop {
         }
     }
 
-    private func load(_ file: String, intoPane i: Int) throws {
+    func load(_ file: String, intoPane i: Int) throws {
         let session = sessions[i]
         try session.load(from: file)
         state.panes[i].replaceTranscript(with: session.messages)
@@ -337,7 +239,7 @@ final class EventLoop {
         }
     }
 
-    private func loadTheme(_ name: String, atStartup: Bool) {
+    func loadTheme(_ name: String, atStartup: Bool) {
         do {
             let theme = try themes.load(name)
             state.theme = theme
@@ -403,6 +305,9 @@ final class EventLoop {
                 return pane
             }
             state.phase = .running
+            for (i, session) in sessions.enumerated() where session.format.isCompletion && session.model.chatTemplate == nil {
+                state.panes[i].append(.notice, EventLoop.completionNote(session.model))
+            }
             if let system = options.systemPrompt, !system.isEmpty {
                 for i in state.panes.indices { state.panes[i].append(.notice, "system prompt: \(system)") }
             }
@@ -434,7 +339,6 @@ final class EventLoop {
             if dropped > 0 && state.panes[i].entries.last?.kind != .error {
                 state.status = StatusMessage(text: "context full: \(dropped) oldest messages no longer seen by the model", isError: false)
             }
-            lastTurnEnded = ContinuousClock.now
             autosave(pane: i)
             if !state.anyStreaming, state.status?.text == "stopping the answer…" { state.status = nil }
         }
@@ -470,7 +374,7 @@ final class EventLoop {
 
     // MARK: quitting
 
-    private func beginQuit(force: Bool) {
+    func beginQuit(force: Bool) {
         if quitting && force { running = false; return }
         if state.phase != .running && force { running = false }
         quitting = true
@@ -509,6 +413,12 @@ final class EventLoop {
     static func displayName(_ model: Model) -> String {
         let stem = URL(fileURLWithPath: model.file.path).deletingPathExtension().lastPathComponent
         return stem.isEmpty ? model.config.name : stem
+    }
+
+    /// The note a pane on a base model opens with.
+    static func completionNote(_ model: Model) -> String {
+        "base model (no chat template): completion mode — the model continues your text; "
+            + "/template NAME picks a chat format (e.g. /template \(ChatFormat.likelyTemplate(for: model).rawValue))"
     }
 
     static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }

@@ -89,7 +89,8 @@ struct KeyBinding: Sendable {
     /// Lines for /help: the UI's keys, then readline's.
     static let helpLines: [(keys: String, summary: String)] = [
         ("Enter", "send to every pane"),
-        ("Ctrl-C", "stop the answer (partial answer stays); when idle, quit"),
+        ("Ctrl-C", "stop the answer (partial answer stays); clear the line"),
+        ("Ctrl-D", "quit (on an empty line), as /bye"),
         ("F1", "this help (any key closes it)"),
         ("F2 / F3", "temperature − / +  (0.1 steps)"),
         ("F4 / F5", "top-p − / +  (0.05 steps)"),

@@ -1,6 +1,6 @@
 // Layout: the terminal size turned into rectangles — title bar, one column per pane (conversation
 // above its stats, or the stats in a sidebar when one pane has room), the status line and the
-// input line. Pure math, no curses.
+// input (one line, more while a multi-line message is typed). Pure math, no curses.
 
 /// A rectangle of terminal cells.
 struct Rect: Equatable, Sendable {
@@ -48,6 +48,7 @@ struct ScreenLayout: Equatable, Sendable {
     var title: Rect
     var panes: [PaneLayout]
     var status: Rect
+    /// The input line, with the lines of a multi-line message above it.
     var input: Rect
     /// The terminal cannot show the UI; a message is shown instead.
     var tooSmall: Bool
@@ -63,19 +64,25 @@ struct ScreenLayout: Equatable, Sendable {
         return (items + columns - 1) / max(1, columns)
     }
 
-    init(width: Int, height: Int, paneCount: Int) {
+    /// Most rows the input takes in a `height`-row terminal (the panes keep the minimum's rows).
+    static func maximumInputRows(height: Int) -> Int { max(1, min(7, 1 + (height - minimumHeight) / 2)) }
+
+    /// `inputRows`: the rows the input wants (1, or more for a multi-line message), capped by
+    /// `maximumInputRows`.
+    init(width: Int, height: Int, paneCount: Int, inputRows: Int = 1) {
         self.width = width
         self.height = height
         let count = max(1, paneCount)
         let minimum = ScreenLayout.minimumSize(paneCount: count)
         tooSmall = width < minimum.width || height < minimum.height
+        let rows = max(1, min(inputRows, ScreenLayout.maximumInputRows(height: height)))
         title = Rect(x: 0, y: 0, width: width, height: 1)
-        status = Rect(x: 0, y: max(0, height - 2), width: width, height: 1)
-        input = Rect(x: 0, y: max(0, height - 1), width: width, height: 1)
+        status = Rect(x: 0, y: max(0, height - rows - 1), width: width, height: 1)
+        input = Rect(x: 0, y: max(0, height - rows), width: width, height: rows)
         panes = []
         if tooSmall { return }
 
-        let area = Rect(x: 0, y: 1, width: width, height: height - 3)
+        let area = Rect(x: 0, y: 1, width: width, height: height - 2 - rows)
         if count == 1 && width >= ScreenLayout.sidebarFromWidth {
             let side = ScreenLayout.sidebarWidth
             let frame = Rect(x: 0, y: area.y, width: width - side, height: area.height)

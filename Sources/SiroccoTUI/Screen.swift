@@ -11,6 +11,7 @@ enum Screen {
     /// Paints everything; returns the cursor position (column, row).
     static func draw(_ state: AppState, layout: ScreenLayout, canvas: Canvas, inputText: String, inputCursor: Int,
                      cache: WrapCache) -> (x: Int, y: Int) {
+        // (the input's rows hold a multi-line message's lines above the line being edited)
         werase(canvas.window)
         if case let .loading(message) = state.phase {
             drawLoading(message, state: state, layout: layout, canvas: canvas)
@@ -26,7 +27,8 @@ enum Screen {
                      canvas: canvas, cache: cache)
         }
         drawStatus(state, in: layout.status, canvas: canvas)
-        let cursor = drawInput(inputText, cursorByte: inputCursor, in: layout.input, canvas: canvas)
+        let cursor = drawInput(inputText, cursorByte: inputCursor, block: state.multiline.typed, in: layout.input,
+                               canvas: canvas)
         if state.helpVisible { drawHelp(layout: layout, canvas: canvas) }
         return cursor
     }
@@ -55,7 +57,7 @@ enum Screen {
     private static func drawTooSmall(state: AppState, layout: ScreenLayout, canvas: Canvas) {
         let need = ScreenLayout.minimumSize(paneCount: state.panes.count)
         let lines = ["Terminal too small", "\(layout.width)×\(layout.height), need \(need.width)×\(need.height)",
-                     "Enlarge the window", "(Ctrl-C quits)"]
+                     "Enlarge the window", "(Ctrl-D quits)"]
         let top = max(0, layout.height / 2 - lines.count / 2)
         for (i, line) in lines.enumerated() where top + i < layout.height {
             centered(line, y: top + i, width: layout.width, role: i == 0 ? .error : .text, canvas: canvas)
@@ -133,20 +135,41 @@ enum Screen {
         } else if state.anyStreaming {
             canvas.text(" \(spinner(state.spinnerFrame, unicode: canvas.unicode)) answering…  Ctrl-C stops",
                         x: r.x, y: r.y, width: r.width, role: .status)
+        } else if state.multiline.isOpen {
+            canvas.text(" multi-line message: a line ending in \"\"\" sends it · Ctrl-C discards",
+                        x: r.x, y: r.y, width: r.width, role: .statsLabel)
         } else {
-            canvas.text(" Enter sends · /help or F1 for keys and commands · /quit", x: r.x, y: r.y, width: r.width,
+            canvas.text(" Enter sends · /help or F1 for keys and commands · /bye quits", x: r.x, y: r.y, width: r.width,
                         role: .statsLabel)
         }
     }
 
-    private static func drawInput(_ text: String, cursorByte: Int, in r: Rect, canvas: Canvas) -> (x: Int, y: Int) {
+    /// The line being edited on the input's last row; above it, a multi-line message's lines so
+    /// far (the latest ones when they do not all fit, the first row saying how many are hidden).
+    private static func drawInput(_ text: String, cursorByte: Int, block: [String]?, in r: Rect,
+                                  canvas: Canvas) -> (x: Int, y: Int) {
         let prompt = canvas.unicode ? "› " : "> "
+        let more = canvas.unicode ? "… " : ". "
         let promptWidth = TextWidth.of(prompt)
-        canvas.text(prompt, x: r.x, y: r.y, width: promptWidth, role: .prompt)
+        let lineY = r.maxY - 1
+        let typed = block ?? []
+        let shown = min(typed.count, r.height - 1)
+        for (row, i) in (typed.count - shown..<typed.count).enumerated() {
+            let y = lineY - shown + row
+            let hidden = typed.count - shown
+            if row == 0 && hidden > 0 {
+                canvas.text("\(more)(\(hidden + 1) lines above)", x: r.x, y: y, width: r.width, role: .statsLabel)
+                continue
+            }
+            canvas.text(i == 0 ? prompt : more, x: r.x, y: y, width: promptWidth, role: .prompt)
+            let line = TextWidth.truncate(TextWidth.sanitize(typed[i]), width: r.width - promptWidth - 1)
+            canvas.text(line, x: r.x + promptWidth, y: y, width: r.width - promptWidth - 1, role: .input)
+        }
+        canvas.text(block == nil ? prompt : more, x: r.x, y: lineY, width: promptWidth, role: .prompt)
         let slice = InputLine.visibleSlice(text: text, cursorByte: cursorByte, width: r.width - promptWidth - 1,
                                            newline: canvas.unicode ? "↵" : "|")
-        canvas.text(slice.text, x: r.x + promptWidth, y: r.y, width: r.width - promptWidth - 1, role: .input)
-        return (r.x + promptWidth + slice.cursorColumn, r.y)
+        canvas.text(slice.text, x: r.x + promptWidth, y: lineY, width: r.width - promptWidth - 1, role: .input)
+        return (r.x + promptWidth + slice.cursorColumn, lineY)
     }
 
     /// The keys and commands, in a box over the panes.
@@ -164,7 +187,7 @@ enum Screen {
 
     private static func drawHelp(layout: ScreenLayout, canvas: Canvas) {
         let lines = helpLines()
-        let keyWidth = 26
+        let keyWidth = 27
         let width = min(layout.width - 2, 100)
         let height = min(layout.height - 2, lines.count + 3)
         let box = Rect(x: (layout.width - width) / 2, y: max(0, (layout.height - height) / 2), width: width, height: height)

@@ -1,5 +1,6 @@
 // StatsPanel: a pane's live numbers — model, template, prompt and generation speed, tokens in
-// the answer, time to first token, KV cache occupancy with a gauge, and the sampling settings.
+// the answer, time to first token, KV cache occupancy with a gauge, the sampling settings and the
+// seed (the last answer's, random or fixed, so an answer can be reproduced with /set seed N).
 // The items are computed purely from the pane state; drawing lays them out in columns.
 
 enum StatsPanel {
@@ -46,13 +47,27 @@ enum StatsPanel {
             Item(label: "KV use", value: "\(percent)%", gauge: fraction),
             Item(label: "temp", value: "\(Format.decimal(settings.temperature))   top-p \(Format.decimal(settings.topP))"),
             Item(label: "top-k", value: "\(settings.topK)   min-p \(Format.decimal(settings.minP))"),
-            Item(label: "repeat", value: "\(Format.decimal(settings.repeatPenalty))   seed \(settings.seed)"),
+            Item(label: "repeat", value: Format.decimal(settings.repeatPenalty)),
+            Item(label: "seed", value: seedText(answerSeed: s.seed, answerSeedFixed: pane.answerSeedFixed, setting: settings.seed)),
         ]
+    }
+
+    /// The seed of the last (or current) answer and whether it was random — "1234567 (random)",
+    /// "42" — and, when the setting has changed since, what the next answer uses: "42, last
+    /// 1234567" after /set seed 42, "random, last 42" after /set seed random (short enough for
+    /// the sidebar with a 10-digit seed).
+    static func seedText(answerSeed: UInt64?, answerSeedFixed: Bool, setting: UInt64?) -> String {
+        guard let answerSeed else { return setting.map { "\($0)" } ?? "random" }
+        switch (setting, answerSeedFixed) {
+        case (nil, false): return "\(answerSeed) (random)"
+        case (nil, true): return "random, last \(answerSeed)"
+        case let (fixed?, _): return fixed == answerSeed ? "\(fixed)" : "\(fixed), last \(answerSeed)"
+        }
     }
 
     /// Which items stay when not all fit, most wanted first (the model is also in the pane title).
     static let priority = ["state", "generation", "prompt", "KV cells", "KV use", "temp", "top-k", "answer",
-                           "first token", "KV memory", "repeat", "template", "model"]
+                           "seed", "first token", "KV memory", "repeat", "template", "model"]
 
     /// The items that fit in `capacity` slots, in their usual order.
     static func fitting(_ items: [Item], capacity: Int) -> [Item] {

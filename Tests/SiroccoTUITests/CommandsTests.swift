@@ -16,7 +16,26 @@ struct CommandsTests {
         ("/set min_p 0.05", .set(.minP(0.05))),
         ("/set repeat_penalty 1.1", .set(.repeatPenalty(1.1))),
         ("/set seed 42", .set(.seed(42))),
+        ("/set seed random", .set(.seed(nil))),
+        ("/set seed -1", .set(.seed(nil))),
         ("/set", .showSettings),
+        // Ollama's /set parameter NAME VALUE, /set system TEXT, /show, /bye
+        ("/set parameter temperature 0.5", .set(.temperature(0.5))),
+        ("/set parameter top_k 20", .set(.topK(20))),
+        ("/set parameter repeat_penalty 1.2", .set(.repeatPenalty(1.2))),
+        ("/set parameter repeat_last_n 32", .set(.penaltyLastN(32))),
+        ("/set parameter seed 7", .set(.seed(7))),
+        ("/set parameter num_predict 100", .maxAnswerTokens(100)),
+        ("/set parameter num_predict -1", .maxAnswerTokens(nil)),
+        ("/set num_predict 5", .maxAnswerTokens(5)),
+        ("/set parameter", .showSettings),
+        ("/set system You are  terse. Really.", .system("You are  terse. Really.")),
+        ("/set system", .system(nil)),
+        ("/show info", .showInfo),
+        ("/show parameters", .showSettings),
+        ("/show system", .system(nil)),
+        ("/show template", .template(nil)),
+        ("/bye", .quit),
         ("/system You are terse.", .system("You are terse.")),
         ("/system", .system(nil)),
         ("/clear", .clear),
@@ -40,7 +59,13 @@ struct CommandsTests {
         ("/set temp", .missingArgument(command: "set temp", usage: "/set temp VALUE")),
         ("/set temp hot", .badValue(setting: "temp", value: "hot")),
         ("/set top_k 4.5", .badValue(setting: "top_k", value: "4.5")),
-        ("/set seed -1", .badValue(setting: "seed", value: "-1")),
+        ("/set seed -2", .badValue(setting: "seed", value: "-2")),
+        ("/set seed lucky", .badValue(setting: "seed", value: "lucky")),
+        ("/set parameter num_ctx 8192", .fixedSetting(name: "num_ctx", reason: Command.fixedParameters["num_ctx"]!)),
+        ("/set parameter num_predict 0", .badValue(setting: "num_predict", value: "0")),
+        ("/set parameter mirostat 1", .unknownSetting("mirostat")),
+        ("/show", .missingArgument(command: "show", usage: "/show info")),
+        ("/show modelfile", .unknownShow("modelfile")),
         ("/set temp 0.7 0.8", .badValue(setting: "temp", value: "0.7 0.8")),
         ("/save", .missingArgument(command: "save", usage: "/save FILE")),
         ("/load", .missingArgument(command: "load", usage: "/load FILE")),
@@ -48,6 +73,21 @@ struct CommandsTests {
     func rejects(line: String, error: CommandError) {
         #expect(throws: error) { try CommandParser.parse(line) }
         #expect(!error.description.isEmpty)
+    }
+
+    @Test func numCtxIsRefusedWithTheWayToChangeIt() {
+        let error = CommandError.fixedSetting(name: "num_ctx", reason: Command.fixedParameters["num_ctx"]!)
+        #expect(error.description == "num_ctx cannot be changed: the context size is fixed when the chat starts (sirocco chat --ctx-size N)")
+    }
+
+    @Test func seedEditsSayWhatTheNextAnswerUses() {
+        var s = SamplerSettings()
+        SamplerEdit.seed(42).apply(to: &s)
+        #expect(s.seed == 42)
+        #expect(SamplerEdit.seed(42).summary.hasPrefix("seed 42 (fixed"))
+        SamplerEdit.seed(nil).apply(to: &s)
+        #expect(s.seed == nil)
+        #expect(SamplerEdit.seed(nil).summary.hasPrefix("seed random"))
     }
 
     @Test func outOfRangeValuesParseButFailValidation() throws {
@@ -91,9 +131,11 @@ struct CommandsTests {
         for binding in KeyBinding.all where binding.key.hasPrefix("F") {
             #expect(help.contains(binding.key), "\(binding.key) missing from /help")
         }
-        for command in ["/set", "/system", "/clear", "/save", "/load", "/template", "/theme", "/help", "/quit"] {
-            #expect(help.contains(command))
+        for command in ["/set", "/system", "/clear", "/save", "/load", "/template", "/theme", "/help", "/quit", "/bye",
+                        "/show info", "/set parameter", "/set system", "Ctrl-D", "\"\"\"", "seed random", "num_predict"] {
+            #expect(help.contains(command), "\(command) missing from /help")
         }
+        #expect(!help.contains("when idle, quit"))
         #expect(help.contains("focused pane"))
     }
 

@@ -65,26 +65,18 @@ struct LayoutTests {
         #expect(pane.stats.height >= 1)
         #expect(pane.conversation.height + 1 + pane.stats.height == pane.frame.inset.height)
     }
-}
 
-struct StatsPanelTests {
-    @Test func everyItemShowsWhenThereIsRoom() {
-        let pane = PaneState(index: 0, modelName: "m", modelPath: "/m.gguf", templateName: "chatml", threads: 1)
-        let items = StatsPanel.items(for: pane)
-        #expect(items.count == StatsPanel.itemCount)
-        #expect(StatsPanel.fitting(items, capacity: 20) == items)
-        // every item has a place in the priority list
-        #expect(Set(items.map(\.label)) == Set(StatsPanel.priority))
-    }
-
-    @Test func shortPanelsKeepTheLiveNumbers() {
-        var pane = PaneState(index: 0, modelName: "m", modelPath: "/m.gguf", templateName: "chatml", threads: 1)
-        pane.streaming = true
-        pane.stats.cacheCellsUsed = 10
-        pane.stats.cacheCapacity = 100
-        let kept = StatsPanel.fitting(StatsPanel.items(for: pane), capacity: 5).map(\.label)
-        #expect(kept == ["state", "prompt", "generation", "KV cells", "KV use"])
-        let gauge = StatsPanel.items(for: pane).first { $0.label == "KV use" }
-        #expect(gauge?.gauge == 0.1 && gauge?.value == "10%")
+    @Test func aMultiLineMessageTakesRowsFromThePanes() {
+        let one = ScreenLayout(width: 80, height: 24, paneCount: 1)
+        let four = ScreenLayout(width: 80, height: 24, paneCount: 1, inputRows: 4)
+        #expect(four.input == Rect(x: 0, y: 20, width: 80, height: 4))
+        #expect(four.status == Rect(x: 0, y: 19, width: 80, height: 1))
+        #expect(four.panes[0].frame.maxY == four.status.y)
+        #expect(four.panes[0].frame.height == one.panes[0].frame.height - 3)
+        // capped: the panes keep room on a short terminal
+        let many = ScreenLayout(width: 80, height: 24, paneCount: 1, inputRows: 50)
+        #expect(many.input.height == ScreenLayout.maximumInputRows(height: 24) && many.input.height == 7)
+        #expect(ScreenLayout(width: 40, height: 12, paneCount: 1, inputRows: 5).input.height == 1)
+        #expect(!many.tooSmall && many.panes[0].conversation.height >= 3)
     }
 }

@@ -179,7 +179,8 @@ import Testing
     }
 
     @Test func scrolledBackViewStaysPutWhileTheAnswerStreams() throws {
-        let t = try start(["--max-tokens", "1200"], height: 24)
+        // (a seed whose story runs past 1200 tokens: the old fixed default seed, 0xC0FFEE)
+        let t = try start(["--max-tokens", "1200", "--seed", "12648430"], height: 24)
         defer { t.close() }
         try t.waitFor(text: TUIEndToEndTests.ready)
         let question = "Tell me a long story about a brave knight."
@@ -214,7 +215,7 @@ import Testing
         return Int(screen[r].dropFirst(2).prefix { $0.isNumber })
     }
 
-    @Test func ctrlCStopsTheAnswerThenQuits() throws {
+    @Test func ctrlCStopsTheAnswerAndCtrlDQuits() throws {
         let t = try start()
         defer { t.close() }
         try t.waitFor(text: TUIEndToEndTests.ready)
@@ -235,17 +236,123 @@ import Testing
         // the session goes on after a cancelled answer
         try ask(t, "Thanks! Reply with one word.")
 
-        // Ctrl-C when idle quits and restores the terminal (right after an answer ends, a Ctrl-C
-        // meant for the answer only warns, and a second one quits)
-        Thread.sleep(forTimeInterval: 1.2)
+        // Ctrl-C at an idle prompt does not quit (as Ollama): it says how to; Ctrl-D does
         try t.press("C-c")
-        let after = try t.waitFor("exit or a warning", timeout: 20) {
-            $0.contains("[sirocco exited") || $0.contains("Ctrl-C again quits")
-        }
-        if !after.contains("[sirocco exited") { try t.press("C-c") }
+        let told = try t.waitFor(text: "Use Ctrl-D or /bye to exit.")
+        #expect(!told.contains("[sirocco exited"))
+        try t.type("half a line")
+        try t.waitFor(text: "› half a line")
+        try t.press("C-c")
+        try t.waitFor("the line cleared") { $0.contains("line cleared") && !$0.contains("half a line") }
+        try t.press("C-d")
         let exited = try t.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
         #expect(exited.contains("Conversation saved in"))
         #expect(!exited.contains("┌─"), "the terminal was not restored:\n\(exited)")
+    }
+
+    @Test func ollamaCommandsWork() throws {
+        let t = try start(["--max-tokens", "16"])
+        defer { t.close() }
+        try t.waitFor(text: TUIEndToEndTests.ready)
+        // /show info: facts about the model, in the pane
+        try t.submit("/show info")
+        let info = StatsReader.conversation(try t.waitFor(text: "quantization: Q4_1")).joined(separator: " ")
+        for fact in ["architecture: llama", "parameters: 134.5M", "context length: 4096 in this chat, 8192 trained",
+                     "chat template: model template (chatml family)", "system prompt: You are a helpful AI assistant named SmolLM"] {
+            #expect(info.contains(fact), "/show info lacks \(fact):\n\(info)")
+        }
+        // /system alone: the template's own default system prompt
+        try t.submit("/clear")
+        try t.submit("/system")
+        try t.waitFor("the default system prompt in the pane") { screen in
+            StatsReader.conversation(screen).joined(separator: " ")
+                .contains("· system prompt: You are a helpful AI assistant named SmolLM, trained by Hugging Face (the template's default)")
+        }
+        // /set parameter with Ollama's names; num_ctx is refused with the way to change it
+        try t.submit("/set parameter temperature 0.3")
+        try t.waitFor("temp 0.30 in the panel") { StatsReader.values("temp", in: $0).first == "0.30" }
+        try t.submit("/set parameter num_ctx 8192")
+        try t.waitFor(text: "num_ctx cannot be changed: the context size is fixed when the chat starts")
+        try t.submit("/set parameter num_predict 8")
+        try t.waitFor(text: "answers of at most 8 tokens")
+        try t.submit("/set system You are terse.")
+        try t.waitFor(text: "· system prompt: You are terse.")
+
+        // a message typed over several lines between """ lines, shown above the input as typed
+        try t.submit("\"\"\"Summarise this:")
+        try t.submit("/not a command")
+        try t.type("the last line")
+        let typing = try t.waitFor("the block above the input") { $0.contains("… /not a command") }
+        let bottom = typing.split(separator: "\n").suffix(4).map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(bottom == ["multi-line message: a line ending in \"\"\" sends it · Ctrl-C discards",
+                           "› \"\"\"Summarise this:", "… /not a command", "… the last line"], "\(typing)")
+        try t.submit("\"\"\"")
+        let done = try t.waitFor("the answer to the block", timeout: 90) { screen in
+            screen.contains("› Summarise this:") && screen.contains(TUIEndToEndTests.idle) && !screen.contains("answering…")
+        }
+        let lines = StatsReader.conversation(done)
+        let first = try #require(lines.firstIndex { $0.contains("› Summarise this:") })
+        #expect(Array(lines[first...].prefix(3)) == ["› Summarise this:", "/not a command", "the last line"], "\(done)")
+        #expect(!done.contains("unknown command"))
+        #expect(StatsReader.values("answer", in: done).first.flatMap { Int($0) } ?? 99 <= 8)  // num_predict 8
+
+        // /save and /load speak of the conversation
+        let file = t.dataHome + "/saved chat.json"
+        try t.submit("/save \(file)")
+        try t.waitFor(text: "saved the conversation (2 messages) to \(file)")
+        try t.submit("/load \(file)")
+        try t.waitFor(text: "loaded the conversation from \(file) (2 messages)")
+        try t.submit("/save /etc/hostname/chat.json")
+        try t.waitFor(text: "cannot save the conversation to /etc/hostname/chat.json: ")
+        try t.submit("/load /nonexistent/chat.json")
+        try t.waitFor(text: "cannot load the conversation from /nonexistent/chat.json: cannot read the file")
+
+        try t.submit("/bye")
+        try t.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
+    }
+
+    @Test func aRandomSeedCanBeFixedToReproduceAnAnswer() throws {
+        let t = try start(["--max-tokens", "16", "--temp", "1.5", "--min-p", "0", "--top-k", "0", "--top-p", "1"])
+        defer { t.close() }
+        let first = try t.waitFor(text: TUIEndToEndTests.ready)
+        #expect(StatsReader.values("seed", in: first) == ["random"])
+        let question = "Write about a cat."
+        let answered = try ask(t, question)
+        let seed = try #require(StatsReader.values("seed", in: answered).first.flatMap { UInt64($0) })
+        #expect(answered.contains("seed        \(seed) (random)"), "\(answered)")
+        let answer = linesAfter(question, in: answered)
+        #expect(answer.contains { $0.contains { $0.isLetter } })
+
+        try t.submit("/clear")
+        try t.submit("/set seed \(seed)")
+        try t.waitFor(text: "seed \(seed) (fixed")
+        let again = try ask(t, question)
+        #expect(linesAfter(question, in: again) == answer, "seed \(seed) did not give the same answer:\n\(answered)\n---\n\(again)")
+        #expect(StatsReader.values("seed", in: again) == ["\(seed)"] && !again.contains("(random)"))
+
+        try t.submit("/set seed random")
+        try t.waitFor(text: "random, last \(seed)")
+    }
+
+    @Test func aBaseModelOpensInCompletionMode() throws {
+        let gemma = URL(fileURLWithPath: defaultModelPath).deletingLastPathComponent().appendingPathComponent("gemma-3-270m-q4_k_m.gguf").path
+        guard FileManager.default.fileExists(atPath: gemma) else { throw TUITestError("Gemma 3 270M missing at \(gemma)") }
+        let t = try TmuxSession(["chat", "--model", gemma, "--max-tokens", "24", "--temp", "0"])
+        defer { t.close() }
+        // the note takes the empty pane's place
+        let first = try t.waitFor(text: "base model (no chat template)")
+        let note = StatsReader.conversation(first).joined(separator: " ")
+        #expect(note.contains("base model (no chat template): completion mode — the model continues your text"), "\(first)")
+        #expect(StatsReader.values("template", in: first) == ["completion"])
+        let text = "The capital of France is"
+        let done = try ask(t, text)
+        let continuation = linesAfter(text, in: done).joined(separator: " ")
+        #expect(continuation.contains { $0.isLetter }, "no continuation:\n\(done)")
+        // plain text: no chat turn markers asked for, none written
+        for marker in ["<start_of_turn>", "<end_of_turn>", "model\n"] { #expect(!continuation.contains(marker)) }
+        // a chat format can still be picked by name
+        try t.submit("/template gemma")
+        try t.waitFor("template gemma in the panel") { StatsReader.values("template", in: $0).first == "gemma" }
     }
 
     @Test func badThemeFileIsReported() throws {
