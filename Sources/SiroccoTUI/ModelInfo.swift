@@ -1,28 +1,14 @@
 // ModelInfo: what /show info prints about a pane's model and chat — architecture, parameter
-// count, quantization (the GGUF's file type, named as llama.cpp names it), context length (this
+// count, quantization (the GGUF's file type, as llama.cpp names it), context length (this
 // chat's and the trained one), chat template and the effective system prompt. Pure text.
 
 import Foundation
 import SiroccoEngine
 
 enum ModelInfo {
-    /// llama.cpp's `llama_ftype` names for `general.file_type` (a table, as llama_model_ftype_name).
-    static let fileTypeNames: [Int: String] = [
-        0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
-        12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
-        19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
-        26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0",
-        37: "TQ2_0", 38: "MXFP4_MOE",
-    ]
-    /// llama.cpp sets this bit on a file type it guessed from the tensors.
-    static let guessedFileType = 1024
-
-    /// "Q4_K_M"; for a file without `general.file_type`, its most common tensor type.
+    /// "Q4_K_M" (the GGUF's file type); for a file without one, its most common tensor type.
     static func quantization(_ model: Model) -> String {
-        if let raw = model.file.int(GGUFKey.fileType) {
-            let type = raw & ~guessedFileType
-            return fileTypeNames[type] ?? "file type \(type)"
-        }
+        if let name = model.file.fileTypeName { return name }
         let common = model.tensorTypeCounts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
         return common.map { "\($0.key) (most tensors)" } ?? "unknown"
     }

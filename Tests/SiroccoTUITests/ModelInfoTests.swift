@@ -10,7 +10,6 @@ struct ModelInfoTests {
         #expect(ModelInfo.parameters(134_515_008) == "134.5M")
         #expect(ModelInfo.parameters(1_543_714_304) == "1.54B")
         #expect(ModelInfo.parameters(900) == "900")
-        #expect(ModelInfo.fileTypeNames[15] == "Q4_K_M" && ModelInfo.fileTypeNames[3] == "Q4_1")
     }
 
     @Test func infoOfTheDefaultModel() throws {
