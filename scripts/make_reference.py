@@ -309,7 +309,7 @@ def main() -> None:
     quantized_cache = args.cache_type != "f16"
 
     if not os.path.isfile(args.model):
-        die(f"model not found: {args.model} (run scripts/setup-models.sh)")
+        die(f"model not found: {args.model} (run sirocco pull smollm2:135m)")
 
     t0 = time.perf_counter()
     C.llama_log_set(_log_cb, ctypes.c_void_p(0))

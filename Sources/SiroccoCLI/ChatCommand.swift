@@ -12,7 +12,8 @@ struct ChatCommand: ParsableCommand {
         commandName: "chat",
         abstract: "Chat in the terminal UI; several --model options compare models side by side.",
         discussion: """
-            Keys: Enter sends, Ctrl-C stops the answer (and quits when idle), F1 help, F2/F3 temperature, \
+            Keys: Enter sends, Ctrl-C stops the answer or clears the line, Ctrl-D on an empty line (or /bye) \
+            quits, \"\"\" starts a multi-line message, F1 help, F2/F3 temperature, \
             F4/F5 top-p, F6/F7 top-k, F8/F9 min-p, F10/F11 repeat penalty, Tab focuses the next pane, \
             PageUp/PageDown scroll. Conversations are saved as they go under \
             $XDG_DATA_HOME/sirocco/conversations (default ~/.local/share/sirocco/conversations); \
@@ -27,7 +28,7 @@ struct ChatCommand: ParsableCommand {
     var theme: String?
     @Option(help: "System prompt.")
     var system: String?
-    @Option(help: "Chat template: model (the model's own), chatml, llama2, llama3, mistral-v1, mistral-v3, mistral-v7, gemma, phi3, zephyr.")
+    @Option(help: "Chat template: \(ChatFormat.names.joined(separator: ", ")) (model: the model's own; completion: plain text, the default for a model without a template).")
     var template: String?
     @OptionGroup var sampling: SamplingOptions
     @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads per model (default: cores / models, at least 1).")

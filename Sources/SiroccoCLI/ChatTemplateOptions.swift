@@ -5,7 +5,7 @@ import Foundation
 import SiroccoEngine
 
 struct ChatTemplateOptions: ParsableArguments {
-    @Option(help: "Chat template: a built-in name (\(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", "))) or 'model' for the model's own (default).")
+    @Option(help: "Chat template: \(ChatFormat.names.joined(separator: ", ")) (model: the model's own, the default; completion: plain text, the default for a model without a template).")
     var chatTemplate: String?
     @Option(help: "A Jinja chat template file to use instead of the model's.")
     var chatTemplateFile: String?

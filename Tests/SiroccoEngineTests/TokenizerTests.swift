@@ -57,7 +57,7 @@ private enum VocabFixtures {
     static func smolLM() throws -> Tokenizer? {
         let path = smolLMPath
         guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("model file \(path) not found: run scripts/setup-models.sh (or set SIROCCO_MODEL)")
+            Issue.record("model file \(path) not found: run sirocco pull smollm2:135m (or set SIROCCO_MODEL)")
             return nil
         }
         if let t = loaded.withLock({ $0["smollm2"] }) { return t }

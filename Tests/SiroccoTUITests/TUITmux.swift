@@ -108,7 +108,8 @@ final class TmuxSession {
     /// Starts `sirocco ARGS` in a `width`×`height` window. When it exits, the window shows
     /// "[sirocco exited N]" and stays.
     /// `startDelay` seconds pass before it starts (keys sent meanwhile wait in the terminal).
-    init(_ arguments: [String], width: Int = 140, height: Int = 40, dataHome: String? = nil,
+    /// `program` replaces the sirocco binary (e.g. the install script that ends by running it).
+    init(_ arguments: [String], program: String? = nil, width: Int = 140, height: Int = 40, dataHome: String? = nil,
          environment: [String: String] = [:], startDelay: Double = 0) throws {
         server = "sirocco-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         ownsDataHome = dataHome == nil
@@ -118,7 +119,7 @@ final class TmuxSession {
             self.dataHome = NSTemporaryDirectory() + "sirocco-tui-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: self.dataHome, withIntermediateDirectories: true)
         }
-        let binary = try siroccoBinary()
+        let binary = try program ?? siroccoBinary()
         let quoted = ([binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let command = (startDelay > 0 ? "sleep \(startDelay); " : "") + quoted.joined(separator: " ") + "; echo \"[sirocco exited $?]\"; sleep 600"
         var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "XDG_DATA_HOME": self.dataHome]
