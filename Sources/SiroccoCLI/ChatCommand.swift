@@ -43,17 +43,19 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let settings = try sampling.settings()
+            var options = ChatOptions(
+                modelPaths: [], defaultModelPath: "", missingDefaultModelHint: "", themeName: theme, resume: resume,
+                systemPrompt: system, template: template, contextLength: ctxSize, maxAnswerTokens: maxTokens,
+                threads: threads, cacheType: cacheType, settings: settings)
+            // values first, so a typo costs no download
+            do { try ChatTUI.checkValues(options) } catch let error as ChatStartError { throw CLIError(error.description) }
             // catalog names become paths, pulled first when missing (as `ollama run` does); with
             // --resume and no --model the saved chat's models are used, so nothing is pulled yet
-            let paths = try model.map { try ModelReference.path(for: $0, pull: true) }
+            options.modelPaths = try model.map { try ModelReference.path(for: $0, pull: true) }
             let requested = ModelReference.requested(nil)
-            let defaultPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
+            options.defaultModelPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
                 : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
-            let options = ChatOptions(
-                modelPaths: paths, defaultModelPath: defaultPath,
-                missingDefaultModelHint: "the default model \(requested) is not in \(defaultPath); run sirocco pull \(requested) or pass --model NAME|PATH",
-                themeName: theme, resume: resume, systemPrompt: system, template: template, contextLength: ctxSize,
-                maxAnswerTokens: maxTokens, threads: threads, cacheType: cacheType, settings: settings)
+            options.missingDefaultModelHint = "the default model \(requested) is not in \(options.defaultModelPath); run sirocco pull \(requested) or pass --model NAME|PATH"
             let status: Int32
             do { status = try ChatTUI.run(options) } catch let error as ChatStartError {
                 throw CLIError(error.description)

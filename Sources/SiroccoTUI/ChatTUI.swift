@@ -109,6 +109,13 @@ public enum ChatTUI {
             guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
             guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
         }
+        try checkValues(options)
+        guard isatty(0) == 1, isatty(1) == 1 else { throw ChatStartError(TerminalError.notATerminal.description) }
+    }
+
+    /// The option values alone (template name, sampling, sizes): checked before any model is
+    /// pulled or loaded, so a typo costs no download.
+    public static func checkValues(_ options: ChatOptions) throws {
         if let template = options.template, !ChatFormat.names.contains(template) {
             throw ChatStartError("unknown chat template '\(template)' (known: \(ChatFormat.names.joined(separator: ", ")))")
         }
@@ -122,6 +129,5 @@ public enum ChatTUI {
         if let threads = options.threads, !(1...512).contains(threads) {
             throw ChatStartError("--threads must be between 1 and 512, got \(threads)")
         }
-        guard isatty(0) == 1, isatty(1) == 1 else { throw ChatStartError(TerminalError.notATerminal.description) }
     }
 }

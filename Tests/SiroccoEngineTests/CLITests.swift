@@ -196,6 +196,13 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         #expect(run.status != 0 && run.status == chat.status, "run \(run.status): \(run.stderr)\nchat \(chat.status): \(chat.stderr)")
     }
 
+    @Test func badChatValuesAreReportedBeforeAnyPull() throws {
+        let offline = ["SIROCCO_MODEL": "", "SIROCCO_MODELS": NSTemporaryDirectory() + "sirocco-none-\(UUID().uuidString)",
+                       "SIROCCO_PYPI_INDEX": "http://127.0.0.1:9/simple/"]
+        expectOneLineError(try runSirocco(["chat", "--threads", "0"], environment: offline), containing: "--threads must be between 1 and 512, got 0")
+        expectOneLineError(try runSirocco(["chat", "--template", "nope"], environment: offline), containing: "unknown chat template 'nope'")
+    }
+
     @Test func pullFromAnUnreachableRegistrySaysSo() throws {
         let models = NSTemporaryDirectory() + "sirocco-pull-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: models) }
