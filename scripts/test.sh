@@ -13,4 +13,11 @@ bash scripts/install-packages.sh --tests
 build=(-c release -Xswiftc -enable-testing --scratch-path .build-test)
 swift build "${build[@]}" --build-tests
 "$(swift build "${build[@]}" --show-bin-path)/sirocco" pull smollm2:135m gemma3:270m
-swift test "${build[@]}" --skip-build "$@"
+if [[ $# -gt 0 ]]; then
+    swift test "${build[@]}" --skip-build "$@"
+else
+    # the first-run test builds and installs the app itself: alone, after the rest, so its build
+    # does not slow the tests that watch the clock
+    swift test "${build[@]}" --skip-build --skip FirstRunTests
+    swift test "${build[@]}" --skip-build --filter FirstRunTests
+fi
