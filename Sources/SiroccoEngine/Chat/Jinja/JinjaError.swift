@@ -13,6 +13,8 @@ public enum JinjaError: Error, Equatable, Sendable, CustomStringConvertible {
     case runtime(line: Int, message: String)
     /// A JSON text given as a template value could not be parsed.
     case invalidJSON(offset: Int, message: String)
+    /// The template went past one of its `JinjaLimits` (named in `limit`, e.g. "macro call depth 50").
+    case limit(line: Int, limit: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum JinjaError: Error, Equatable, Sendable, CustomStringConvertible {
             return "Jinja template failed on line \(line): \(message)"
         case .invalidJSON(let offset, let message):
             return "Invalid JSON at offset \(offset): \(message)"
+        case .limit(let line, let limit):
+            return "Jinja template stopped on line \(line): it exceeds the \(limit)"
         }
     }
 }

@@ -69,10 +69,16 @@ final class JinjaEvaluator {
     private(set) var line = 1
 
     private enum Flow { case normal, breakLoop, continueLoop }
+    /// What this render has used of its limits.
+    private var budget: JinjaBudget
 
-    init(now: Date) { self.now = now }
+    init(now: Date, limits: JinjaLimits = .standard) {
+        self.now = now
+        budget = JinjaBudget(limits: limits, inputBytes: 0)
+    }
 
     func render(_ body: [JinjaStatement], context: [String: JinjaValue]) throws -> String {
+        budget = JinjaBudget(limits: budget.limits, inputBytes: context.values.reduce(0) { $0 + JinjaEvaluator.size(of: $1) })
         let root = JinjaScope(parent: nil)
         for (name, value) in context { root.bindings[name] = .value(value) }
         var out = ""
@@ -82,6 +88,78 @@ final class JinjaEvaluator {
 
     /// A runtime error at the current line.
     func failure(_ message: String) -> JinjaError { .runtime(line: line, message: message) }
+
+    // MARK: - limits
+
+    /// Counts `bytes` about to be built (a string's UTF-8 bytes, 16 per list element) against the
+    /// render's allowance; call before allocating, so a template cannot ask for 100 GB.
+    func charge(_ bytes: Int) throws {
+        let (total, overflow) = budget.bytesBuilt.addingReportingOverflow(max(0, bytes))
+        guard !overflow, total <= budget.byteAllowance else {
+            throw JinjaError.limit(line: line, limit: "limit of \(budget.byteAllowance >> 20) MiB of text built (a string, list or output too large)")
+        }
+        budget.bytesBuilt = total
+    }
+
+    /// `count` copies of `bytes` each, charged without overflowing.
+    func charge(_ bytes: Int, times count: Int) throws {
+        let (total, overflow) = max(0, bytes).multipliedReportingOverflow(by: max(0, count))
+        try charge(overflow ? .max : total)
+    }
+
+    /// A join's result, charged before it is built.
+    func chargeJoin(_ parts: [String], _ separator: String) throws {
+        try charge(separator.utf8.count, times: max(0, parts.count - 1))
+        try charge(parts.reduce(0) { $0 &+ $1.utf8.count })
+    }
+
+    /// A replace's result, charged before it is built (every occurrence adds `new`).
+    func chargeReplace(_ s: String, _ old: String, _ new: String, _ count: Int) throws {
+        var occurrences = JinjaPythonString.occurrences(of: old, in: s)
+        if count >= 0 { occurrences = min(occurrences, count) }
+        try charge(s.utf8.count)
+        try charge(new.utf8.count, times: occurrences)
+    }
+
+    /// The bytes a value's strings and lists take, as `charge` counts them.
+    static func size(of value: JinjaValue) -> Int {
+        switch value {
+        case .string(let s): return s.utf8.count
+        case .array(let a): return a.reduce(a.count * 16) { $0 &+ size(of: $1) }
+        case .object(let o): return o.pairs.reduce(o.count * 16) { $0 &+ $1.key.utf8.count &+ size(of: $1.value) }
+        default: return 0
+        }
+    }
+
+    /// The top-level bytes of a value just built by a filter or method (its parts were counted
+    /// when they were built).
+    func chargeResult(_ value: JinjaValue) throws -> JinjaValue {
+        switch value {
+        case .string(let s): try charge(s.utf8.count)
+        case .array(let a): try charge(16, times: a.count)
+        case .object(let o): try charge(16, times: o.count)
+        default: break
+        }
+        return value
+    }
+
+    /// One unit of work: an expression, a statement or a loop iteration.
+    private func step() throws {
+        budget.steps += 1
+        guard budget.steps <= budget.limits.steps else {
+            throw JinjaError.limit(line: line, limit: "limit of \(budget.limits.steps) evaluation steps (a loop that runs too long)")
+        }
+    }
+
+    /// Enters one level of evaluation; the caller leaves it with `budget.depth -= 1`.
+    private func enter() throws {
+        try step()
+        budget.depth += 1
+        guard budget.depth <= budget.limits.evaluation else {
+            budget.depth -= 1
+            throw JinjaError.limit(line: line, limit: "evaluation depth of \(budget.limits.evaluation) (nesting or recursion too deep)")
+        }
+    }
 
     // MARK: - statements
 
@@ -94,12 +172,21 @@ final class JinjaEvaluator {
     }
 
     private func execute(_ statement: JinjaStatement, _ scope: JinjaScope, _ out: inout String) throws -> Flow {
+        try enter()
+        defer { budget.depth -= 1 }
+        return try executeStatement(statement, scope, &out)
+    }
+
+    private func executeStatement(_ statement: JinjaStatement, _ scope: JinjaScope, _ out: inout String) throws -> Flow {
         switch statement {
         case .text(let text):
+            try charge(text.utf8.count)
             out += text
         case .output(let expression, let line):
             self.line = line
-            out += try evaluate(expression, scope).pythonString
+            let text = try evaluate(expression, scope).pythonString
+            try charge(text.utf8.count)
+            out += text
         case .ifChain(let branches, let elseBody, let line):
             self.line = line
             for branch in branches where try evaluate(branch.condition, scope).isTruthy {
@@ -123,7 +210,9 @@ final class JinjaEvaluator {
             var captured = ""
             let flow = try execute(body, JinjaScope(parent: scope), &captured)
             self.line = line
-            out += try applyFilters(filters, to: .string(captured), scope).pythonString
+            let text = try applyFilters(filters, to: .string(captured), scope).pythonString
+            try charge(text.utf8.count)
+            out += text
             return flow
         case .scope(let assignments, let body, let line):
             self.line = line
@@ -151,6 +240,7 @@ final class JinjaEvaluator {
         }
         if items.isEmpty { return try execute(loop.elseBody, JinjaScope(parent: scope), &out) }
         for index in items.indices {
+            try step()
             let inner = JinjaScope(parent: scope)
             try assign(loop.target, items[index], in: inner)
             inner.bindings["loop"] = .loop(JinjaLoopState(index0: index, items: items))
@@ -163,7 +253,7 @@ final class JinjaEvaluator {
                               _ scope: JinjaScope) throws -> JinjaValue {
         var result = value
         for filter in filters {
-            result = try applyFilter(filter.name, to: result, try evaluateArguments(filter.arguments, scope))
+            result = try chargeResult(try applyFilter(filter.name, to: result, try evaluateArguments(filter.arguments, scope)))
         }
         return result
     }
@@ -204,6 +294,12 @@ final class JinjaEvaluator {
     // MARK: - expressions
 
     func evaluate(_ expression: JinjaExpression, _ scope: JinjaScope) throws -> JinjaValue {
+        try enter()
+        defer { budget.depth -= 1 }
+        return try evaluateNode(expression, scope)
+    }
+
+    private func evaluateNode(_ expression: JinjaExpression, _ scope: JinjaScope) throws -> JinjaValue {
         switch expression {
         case .literal(let value):
             return value
@@ -233,7 +329,7 @@ final class JinjaEvaluator {
         case .call(let callee, let arguments):
             return try call(callee, arguments, scope)
         case .filter(let base, let name, let arguments):
-            return try applyFilter(name, to: try evaluate(base, scope), try evaluateArguments(arguments, scope))
+            return try chargeResult(try applyFilter(name, to: try evaluate(base, scope), try evaluateArguments(arguments, scope)))
         case .test(let base, let name, let arguments):
             if (name == "defined" || name == "undefined" || name == "callable"), case .name(let n) = base, isCallable(n, scope) {
                 return .bool(name != "undefined")
@@ -282,7 +378,9 @@ final class JinjaEvaluator {
             }
             return .bool(true)
         case .concat(let parts):
-            return .string(try parts.map { try evaluate($0, scope).pythonString }.joined())
+            let strings = try parts.map { try evaluate($0, scope).pythonString }
+            try charge(strings.reduce(0) { $0 + $1.utf8.count })
+            return .string(strings.joined())
         case .conditional(let then, let condition, let otherwise):
             if try evaluate(condition, scope).isTruthy { return try evaluate(then, scope) }
             return try otherwise.map { try evaluate($0, scope) } ?? .undefined
@@ -428,7 +526,7 @@ final class JinjaEvaluator {
             let base = try evaluate(baseExpression, scope)
             if case .undefined = base { throw undefinedError(baseExpression) }
             let arguments = try evaluateArguments(argumentExpressions, scope)
-            if let result = try callMethod(name, on: base, arguments) { return result }
+            if let result = try callMethod(name, on: base, arguments) { return try chargeResult(result) }
             if case .undefined = try attribute(name, of: base) {
                 throw failure("'\(base.pythonTypeName) object' has no attribute '\(name)'")
             }
@@ -456,6 +554,11 @@ final class JinjaEvaluator {
     }
 
     private func callMacro(_ macro: JinjaMacro, _ definedIn: JinjaScope, _ arguments: JinjaCallArguments) throws -> JinjaValue {
+        budget.macroDepth += 1
+        defer { budget.macroDepth -= 1 }
+        guard budget.macroDepth <= budget.limits.macroCalls else {
+            throw JinjaError.limit(line: line, limit: "macro call depth of \(budget.limits.macroCalls) (macro '\(macro.name)' recurses too deep)")
+        }
         let scope = JinjaScope(parent: definedIn)
         guard arguments.positional.count <= macro.parameters.count else {
             throw failure("macro '\(macro.name)' takes not more than \(macro.parameters.count) argument(s)")
@@ -489,8 +592,12 @@ final class JinjaEvaluator {
         switch op {
         case .add:
             switch (l, r) {
-            case (.string(let a), .string(let b)): return .string(a + b)
-            case (.array(let a), .array(let b)): return .array(a + b)
+            case (.string(let a), .string(let b)):
+                try charge(a.utf8.count + b.utf8.count)
+                return .string(a + b)
+            case (.array(let a), .array(let b)):
+                try charge(16, times: a.count + b.count)
+                return .array(a + b)
             case (.string, _): throw failure("can only concatenate str (not \"\(r.pythonTypeName)\") to str")
             case (.array, _): throw failure("can only concatenate list (not \"\(r.pythonTypeName)\") to list")
             default: break
@@ -516,11 +623,13 @@ final class JinjaEvaluator {
                 guard case .int(let n)? = (isString(l) ? r : l).number, !isDouble(isString(l) ? r : l) else {
                     throw failure("can't multiply sequence by non-int of type '\((isString(l) ? r : l).pythonTypeName)'")
                 }
+                try charge(s.utf8.count, times: n)
                 return .string(n > 0 ? String(repeating: s, count: n) : "")
             case (.array(let a), _), (_, .array(let a)):
                 guard case .int(let n)? = (isArray(l) ? r : l).number, !isDouble(isArray(l) ? r : l) else {
                     throw failure("can't multiply sequence by non-int of type '\((isArray(l) ? r : l).pythonTypeName)'")
                 }
+                try charge(16 * a.count, times: n)
                 return .array(n > 0 ? Array([[JinjaValue]](repeating: a, count: n).joined()) : [])
             default: break
             }

@@ -38,6 +38,7 @@ extension JinjaEvaluator {
             return .string(JinjaPythonString.capitalize(value.pythonString))
         case "center":
             let width = try intArgument(args.value(0, "width")) ?? 80
+            try charge(width)
             return .string(center(value.pythonString, width))
         case "count", "length":
             return .int(try length(of: value))
@@ -98,7 +99,9 @@ extension JinjaEvaluator {
                 items = try items.map { try self.lookupPath(attribute, in: $0) }
             }
             let separator = args.value(0, "d")?.pythonString ?? ""
-            return .string(items.map(\.pythonString).joined(separator: separator))
+            let parts = items.map(\.pythonString)
+            try chargeJoin(parts, separator)
+            return .string(parts.joined(separator: separator))
         case "last":
             return try iterate(value).last ?? .undefined
         case "list":
@@ -131,6 +134,7 @@ extension JinjaEvaluator {
             let old = args.value(0, "old")?.pythonString ?? ""
             let new = args.value(1, "new")?.pythonString ?? ""
             let count = try intArgument(args.value(2, "count")) ?? -1
+            try chargeReplace(value.pythonString, old, new, count)
             return .string(JinjaPythonString.replace(value.pythonString, old, new, count: count))
         case "reverse":
             if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
@@ -280,8 +284,13 @@ extension JinjaEvaluator {
         let first = args.value(1, "first")?.isTruthy ?? false
         let blank = args.value(2, "blank")?.isTruthy ?? false
         let indentation: String
-        if case .string(let s) = width { indentation = s } else { indentation = String(repeating: " ", count: try intArgument(width) ?? 4) }
+        if case .string(let s) = width { indentation = s } else {
+            let n = try intArgument(width) ?? 4
+            try charge(n)
+            indentation = String(repeating: " ", count: max(0, n))
+        }
         let lines = JinjaPythonString.splitLines(text + "\n")
+        try charge(indentation.utf8.count, times: lines.count)
         var result: String
         if blank {
             result = lines.joined(separator: "\n" + indentation)
@@ -396,8 +405,13 @@ extension JinjaEvaluator {
         switch args.value(1, "indent") {
         case nil, .none?: break
         case .string(let s)?: options.indent = s
-        case let width?: options.indent = String(repeating: " ", count: max(0, try intArgument(width) ?? 0))
+        case let width?:
+            let n = max(0, try intArgument(width) ?? 0)
+            try charge(n)
+            options.indent = String(repeating: " ", count: n)
         }
+        // every value of the structure may start an indented line
+        try charge(options.indent?.utf8.count ?? 0, times: JinjaEvaluator.size(of: value))
         if let separators = args.value(2, "separators"), case .array(let pair) = separators, pair.count == 2 {
             options.itemSeparator = pair[0].pythonString
             options.keySeparator = pair[1].pythonString

@@ -77,7 +77,9 @@ extension JinjaEvaluator {
             guard let old = try stringArgument(args, 0, "old"), let new = try stringArgument(args, 1, "new") else {
                 throw failure("replace expected at least 2 arguments")
             }
-            return .string(JinjaPythonString.replace(s, old, new, count: try intArgument(args.value(2, "count")) ?? -1))
+            let count = try intArgument(args.value(2, "count")) ?? -1
+            try chargeReplace(s, old, new, count)
+            return .string(JinjaPythonString.replace(s, old, new, count: count))
         case "find", "rfind", "index", "rindex":
             guard let needle = try stringArgument(args, 0, "sub") else { throw failure("\(name) expected a string") }
             let haystack = JinjaPythonString.scalars(s)
@@ -105,6 +107,7 @@ extension JinjaEvaluator {
                 }
                 return p
             }
+            try chargeJoin(parts, s)
             return .string(parts.joined(separator: s))
         case "format":
             return .string(try strFormat(s, args))
@@ -125,6 +128,7 @@ extension JinjaEvaluator {
         case "center", "ljust", "rjust":
             let width = try intArgument(args.value(0, "width")) ?? 0
             let fill = try stringArgument(args, 1, "fillchar") ?? " "
+            try charge(width, times: fill.utf8.count)
             let length = JinjaPythonString.length(s)
             guard width > length else { return .string(s) }
             let margin = width - length

@@ -7,9 +7,21 @@ struct JinjaParser {
     private let tokens: [JinjaToken]
     private var index = 0
     private var loopDepth = 0
+    /// Expressions and blocks open around the current token (bounded: the parser recurses).
+    private var nesting = 0
+    private let maximumNesting: Int
 
-    init(_ tokens: [JinjaToken]) {
+    init(_ tokens: [JinjaToken], limits: JinjaLimits = .standard) {
         self.tokens = tokens
+        maximumNesting = limits.nesting
+    }
+
+    /// Opens one level of nesting; the caller closes it with `nesting -= 1`.
+    private mutating func nest() throws {
+        nesting += 1
+        guard nesting <= maximumNesting else {
+            throw JinjaError.limit(line: current.line, limit: "nesting depth of \(maximumNesting) (expressions or blocks inside each other)")
+        }
     }
 
     /// The whole template body.
@@ -134,6 +146,8 @@ struct JinjaParser {
     }
 
     private mutating func parseStatement() throws -> [JinjaStatement] {
+        try nest()
+        defer { nesting -= 1 }
         let token = current
         guard case .name(let tag) = token.kind else { throw fail("tag name expected") }
         switch tag {
@@ -315,6 +329,8 @@ struct JinjaParser {
     }
 
     private mutating func parseExpression() throws -> JinjaExpression {
+        try nest()
+        defer { nesting -= 1 }
         var expression = try parseOr()
         while skipName("if") {
             let condition = try parseOr()
@@ -338,7 +354,11 @@ struct JinjaParser {
     }
 
     private mutating func parseNot() throws -> JinjaExpression {
-        if skipName("not") { return .not(try parseNot()) }
+        if skipName("not") {
+            try nest()
+            defer { nesting -= 1 }
+            return .not(try parseNot())
+        }
         return try parseCompare()
     }
 
@@ -394,6 +414,8 @@ struct JinjaParser {
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws -> JinjaExpression {
+        try nest()
+        defer { nesting -= 1 }
         var node: JinjaExpression
         if skipOp("-") {
             node = .negate(try parseUnary(withFilter: false))

@@ -81,6 +81,18 @@ enum JinjaPythonString {
     }
 
     /// `str.replace(old, new, count)`; a negative count replaces all.
+    /// How many times `replace` would put `new` in (Python: every code point's gap for an empty `old`).
+    static func occurrences(of old: String, in s: String) -> Int {
+        let a = scalars(s), o = scalars(old)
+        if o.isEmpty { return a.count + 1 }
+        var i = 0, n = 0
+        while let at = find(a, o, from: i) {
+            n += 1
+            i = at + o.count
+        }
+        return n
+    }
+
     static func replace(_ s: String, _ old: String, _ new: String, count limit: Int = -1) -> String {
         let a = scalars(s)
         let o = scalars(old)

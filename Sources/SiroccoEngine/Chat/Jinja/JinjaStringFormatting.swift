@@ -44,13 +44,15 @@ extension JinjaEvaluator {
                 width = try intArgument(try take()) ?? 0
                 i += 1
             } else {
-                while i < f.count, let d = Int(String(f[i])) { width = width * 10 + d; i += 1 }
+                while i < f.count, let d = Int(String(f[i])) { width = try appendDigit(width, d); i += 1 }
             }
+            try charge(width)
             var precision: Int? = nil
             if i < f.count, f[i] == "." {
                 i += 1
                 var p = 0
-                while i < f.count, let d = Int(String(f[i])) { p = p * 10 + d; i += 1 }
+                while i < f.count, let d = Int(String(f[i])) { p = try appendDigit(p, d); i += 1 }
+                try charge(p)
                 precision = p
             }
             while i < f.count, "hlL".unicodeScalars.contains(f[i]) { i += 1 }
@@ -199,12 +201,14 @@ extension JinjaEvaluator {
         if let first = s.first, "+- ".contains(first) { sign = first; s.removeFirst() }
         if s.first == "0" { if align == nil { fill = "0"; align = "=" }; s.removeFirst() }
         var width = 0
-        while let d = s.first?.wholeNumberValue { width = width * 10 + d; s.removeFirst() }
+        while let d = s.first?.wholeNumberValue { width = try appendDigit(width, d); s.removeFirst() }
+        try charge(width, times: fill.utf8.count)
         var precision: Int? = nil
         if s.first == "." {
             s.removeFirst()
             var p = 0
-            while let d = s.first?.wholeNumberValue { p = p * 10 + d; s.removeFirst() }
+            while let d = s.first?.wholeNumberValue { p = try appendDigit(p, d); s.removeFirst() }
+            try charge(p)
             precision = p
         }
         let type = s.first
@@ -307,5 +311,13 @@ extension JinjaEvaluator {
             }
         }
         return out
+    }
+
+    /// `value * 10 + digit` for a width or precision written in a format, refusing one too large.
+    private func appendDigit(_ value: Int, _ digit: Int) throws -> Int {
+        let (times, o1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, o2) = times.addingReportingOverflow(digit)
+        guard !o1, !o2 else { throw failure("a format width or precision too large") }
+        return sum
     }
 }

@@ -12,9 +12,9 @@ public struct JinjaTemplate: Sendable {
 
     /// Compiles `source`; throws `JinjaError.syntax` (with the line) for invalid templates and
     /// `JinjaError.unsupported` for Jinja features this interpreter lacks.
-    public init(_ source: String) throws {
+    public init(_ source: String, limits: JinjaLimits = .standard) throws {
         var lexer = JinjaLexer(source)
-        var parser = JinjaParser(try lexer.tokenize())
+        var parser = JinjaParser(try lexer.tokenize(), limits: limits)
         body = try parser.parseTemplate()
     }
 
@@ -25,8 +25,8 @@ public struct JinjaTemplate: Sendable {
 
     /// Renders the template with `context` as its variables and `now` as the time `strftime_now`
     /// formats (in the local time zone).
-    public func render(_ context: [String: JinjaValue], now: Date) throws -> String {
-        try JinjaEvaluator(now: now).render(body, context: context)
+    public func render(_ context: [String: JinjaValue], now: Date, limits: JinjaLimits = .standard) throws -> String {
+        try JinjaEvaluator(now: now, limits: limits).render(body, context: context)
     }
 
     /// Renders a chat prompt the way transformers' `apply_chat_template` does: `messages`,
