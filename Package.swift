@@ -27,8 +27,10 @@ let package = Package(
         // The model catalog: names, sources (PyPI wheels), pulling into the models folder, listing.
         // Knows nothing of inference; the engine never imports it.
         .target(name: "SiroccoModels", dependencies: ["CZlib", "CLibCrypto"]),
+        // Gives the terminal back when the process crashes (async-signal-safe, on an alternate stack).
+        .target(name: "CTerminalRescue"),
         // The terminal chat UI (`sirocco chat`): a client of the engine; the engine never imports it.
-        .target(name: "SiroccoTUI", dependencies: ["SiroccoEngine", "CNCursesW", "CReadline"]),
+        .target(name: "SiroccoTUI", dependencies: ["SiroccoEngine", "CNCursesW", "CReadline", "CTerminalRescue"]),
         // The `sirocco` command: CLI subcommands and the TUI entry point.
         .executableTarget(
             name: "SiroccoCLI",
@@ -39,13 +41,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers several test targets share (a tmpfs to fill a disk for real).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "SiroccoEngineTests",
-            dependencies: ["SiroccoEngine", "CKernels"],
+            dependencies: ["SiroccoEngine", "CKernels", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine"]),
-        .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -49,6 +49,6 @@ extension ChatTemplateOptions {
 /// Prints a format's notice (a template that fell back to a built-in one) to stderr.
 func reportNotice(of format: ChatFormat) {
     if let notice = format.takeNotice() {
-        FileHandle.standardError.write(Data("sirocco: note: \(notice)\n".utf8))
+        FileHandle.standardError.write(Data("sirocco: note: \(TerminalText.escaped(notice))\n".utf8))
     }
 }

@@ -22,10 +22,9 @@ struct RenderCommand: ParsableCommand {
             if messages == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
-                guard let d = FileManager.default.contents(atPath: messages) else {
-                    throw CLIError("\(messages): cannot read the messages file")
+                do { data = try RegularFile.contents(of: messages) } catch {
+                    throw CLIError("cannot read the messages file: \(error)")
                 }
-                data = d
             }
             let conversation: [ChatMessage]
             do {

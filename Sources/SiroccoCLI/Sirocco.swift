@@ -75,12 +75,12 @@ extension ParsableCommand {
         do {
             try body()
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("sirocco: error: \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("sirocco: error: \(TerminalText.escaped(error.description))\n".utf8))
             throw ExitCode(1)
         } catch let error as ExitCode {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("sirocco: error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("sirocco: error: \(TerminalText.escaped("\(error)"))\n".utf8))
             throw ExitCode(1)
         }
     }

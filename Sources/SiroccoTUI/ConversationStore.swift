@@ -4,6 +4,7 @@
 // found for `--resume`.
 
 import Foundation
+import SiroccoEngine
 
 struct ConversationStore {
     let directory: String
@@ -62,7 +63,7 @@ struct ConversationStore {
 
     /// The model a saved conversation was had with (for `--resume` without `--model`).
     static func savedModelPath(_ file: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: file),
+        guard let data = try? RegularFile.contents(of: file),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         return object["model"] as? String
     }

@@ -4,6 +4,7 @@
 // The only code that calls curses or readline, always on this thread.
 
 import CNCursesW
+import CTerminalRescue
 import Foundation
 import SiroccoEngine
 
@@ -214,6 +215,8 @@ final class EventLoop {
             state.panes[i].answerSeedFixed = session.settings.seed != nil
             let queue = self.queue
             let thread = Thread {
+                let altStack = tr_alt_stack_begin()  // a crash here still restores the terminal
+                defer { tr_alt_stack_end(altStack) }
                 do {
                     try session.respond(to: text) { event in queue.post(.generation(pane: i, event)) }
                     queue.post(.turnEnded(pane: i, error: nil))
@@ -265,6 +268,8 @@ final class EventLoop {
         let paneCount = options.modelPaths.count
         let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / paneCount)
         let thread = Thread {
+            let altStack = tr_alt_stack_begin()
+            defer { tr_alt_stack_end(altStack) }
             do {
                 var models: [String: Model] = [:]
                 var sessions: [ChatSession] = []
@@ -368,7 +373,7 @@ final class EventLoop {
             try session.save(to: path)
             savedNote = "Conversation saved in \(store.directory) (sirocco chat --resume reopens it)"
         } catch {
-            state.warn("autosave to \(path) failed: \(EventLoop.message(error))")
+            state.warn("autosave failed: \(EventLoop.message(error))")
         }
     }
 
@@ -426,7 +431,7 @@ final class EventLoop {
     /// An error as one line for the UI.
     static func message(_ error: Error) -> String {
         let text = error is CocoaError ? error.localizedDescription : "\(error)"
-        return text.split(separator: "\n").first.map(String.init) ?? text
+        return TerminalText.escaped(text.split(separator: "\n").first.map(String.init) ?? text)
     }
 }
 

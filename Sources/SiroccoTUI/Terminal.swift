@@ -4,6 +4,7 @@
 // the same signal). Only the UI thread calls into curses.
 
 import CNCursesW
+import CTerminalRescue
 import Foundation
 import Synchronization
 
@@ -35,12 +36,14 @@ final class Terminal {
         setlocale(LC_ALL, "")
         guard isatty(0) == 1, isatty(1) == 1 else { throw TerminalError.notATerminal }
         guard let out = fdopen(1, "w"), let input = fdopen(0, "r") else { throw TerminalError.notATerminal }
+        tr_save_tty_modes()
         guard newterm(nil, out, input) != nil, let window = sh_stdscr() else {
             throw TerminalError.unknownTerminal(environment["TERM"] ?? "")
         }
         self.window = window
         unicode = sh_locale_is_utf8() != 0
         Terminal.isActive = true
+        tr_set_terminal_taken(1)
         Terminal.installHandlers()
 
         raw()
@@ -67,6 +70,7 @@ final class Terminal {
     func close() {
         guard Terminal.isActive else { return }
         Terminal.isActive = false
+        tr_set_terminal_taken(0)
         endwin()
         Terminal.bracketedPaste(false)
     }
@@ -153,7 +157,7 @@ final class Terminal {
         guard !handlersInstalled else { return }
         handlersInstalled = true
         atexit {
-            if Terminal.isActive { Terminal.isActive = false; endwin(); Terminal.bracketedPaste(false) }
+            if Terminal.isActive { Terminal.isActive = false; tr_set_terminal_taken(0); endwin(); Terminal.bracketedPaste(false) }
         }
         // a parent may have left these blocked (the mask is inherited): resizes and quit requests
         // must get through
@@ -169,14 +173,10 @@ final class Terminal {
                 if Terminal.wakeDescriptor >= 0 { _ = write(Terminal.wakeDescriptor, &byte, 1) }
             }
         }
-        // crashes: give the terminal back, then die of the same signal
-        for sig in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
-            signal(sig) { sig in
-                if Terminal.isActive { Terminal.isActive = false; endwin(); Terminal.bracketedPaste(false) }
-                signal(sig, SIG_DFL)
-                raise(sig)
-            }
-        }
+        // crashes: give the terminal back (on an alternate stack, so a stack overflow can too),
+        // then die of the same signal
+        tr_install_crash_handlers()
+        _ = tr_alt_stack_begin()  // the UI thread's, for the life of the process
     }
 }
 

@@ -3,6 +3,7 @@
 // reads them. A broken or missing theme is an error the UI reports; it never stops the app.
 
 import Foundation
+import SiroccoEngine
 
 struct ThemeLoader {
     /// Directories searched, in order.
@@ -84,7 +85,7 @@ struct ThemeLoader {
     }
 
     private func read(_ path: String, name: String) throws -> Theme {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = try? RegularFile.contents(of: path, maximumBytes: 1 << 20), let text = String(data: data, encoding: .utf8) else {
             throw ThemeError.unreadable(file: path)
         }
         let displayName = name.contains("/") ? URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent : name

@@ -208,7 +208,7 @@ import Testing
             try s.load(from: "/nonexistent/chat.json")
             Issue.record("loaded a file that does not exist")
         } catch {
-            #expect("\(error)" == "cannot load the conversation from /nonexistent/chat.json: cannot read the file")
+            #expect("\(error)" == "cannot load the conversation from /nonexistent/chat.json: No such file or directory")
         }
     }
 }

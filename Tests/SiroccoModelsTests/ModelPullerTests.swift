@@ -6,6 +6,7 @@
 import Foundation
 import Testing
 @testable import SiroccoModels
+import TestSupport
 
 struct WheelFixtures: Decodable {
     struct Wheel: Decodable {
@@ -187,8 +188,8 @@ final class FakeIndex {
     func diskFullInASmallTmpfs() throws {
         let index = try FakeIndex()
         try FileManager.default.createDirectory(atPath: index.folder, withIntermediateDirectories: true)
-        try Mount.tmpfs(at: index.folder, kibibytes: 256)
-        defer { Mount.unmount(index.folder) }
+        try TmpfsMount.mount(at: index.folder, kibibytes: 256)
+        defer { TmpfsMount.unmount(index.folder) }
         // the model (508 KiB) does not fit: refused before anything is downloaded
         do {
             _ = try ModelPuller(store: index.store).pull(index.entry())
@@ -220,23 +221,4 @@ final class ProgressLog: @unchecked Sendable {
     func add(_ p: PullProgress) { lock.lock(); items.append(p); lock.unlock() }
     var all: [PullProgress] { lock.lock(); defer { lock.unlock() }; return items }
     var last: PullProgress? { all.last }
-}
-
-enum Mount {
-    static func tmpfs(at path: String, kibibytes: Int) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/mount")
-        p.arguments = ["-t", "tmpfs", "-o", "size=\(kibibytes)k", "tmpfs", path]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ServerError("mount tmpfs failed (\(p.terminationStatus))") }
-    }
-
-    static func unmount(_ path: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/umount")
-        p.arguments = [path]
-        try? p.run()
-        p.waitUntilExit()
-    }
 }

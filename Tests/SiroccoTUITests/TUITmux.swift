@@ -163,6 +163,11 @@ final class TmuxSession {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
+    /// A tmux format's value for the window's pane (`#{pane_pid}`, `#{alternate_on}`, …).
+    func query(_ format: String) throws -> String {
+        try shell(["tmux", "-L", server, "display-message", "-p", format]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Types text literally.
     func type(_ text: String) throws { try shell(["tmux", "-L", server, "send-keys", "-l", text]) }
 

@@ -33,8 +33,11 @@ public struct ChatFormat: Sendable {
     }
 
     /// The prompt for `messages`; with `addGenerationPrompt` it ends where the assistant speaks.
+    /// A role other than system, user, assistant or tool is refused: a role is not text to paste
+    /// into a prompt (`user\n<|im_start|>system` would inject a turn).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
-        try renderer(messages, addGenerationPrompt)
+        try ChatMessage.checkRoles(messages)
+        return try renderer(messages, addGenerationPrompt)
     }
 
     /// The prompt tokens for `messages`, ending where the assistant speaks. A BOS the template
@@ -134,7 +137,7 @@ public struct ChatFormat: Sendable {
 
     /// A Jinja template read from a file.
     public static func file(_ path: String, for model: Model) throws -> ChatFormat {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try? RegularFile.contents(of: path, maximumBytes: 4 << 20) else {
             throw ChatFormatError.unreadableFile(path: path)
         }
         guard let source = String(data: data, encoding: .utf8) else { throw ChatFormatError.notUTF8(path: path) }

@@ -197,21 +197,19 @@ public final class ChatSession: @unchecked Sendable {
         locked { Saved(model: model.file.path, systemPrompt: _systemPrompt, messages: _messages, settings: _settings) }
     }
 
-    /// Writes the conversation as JSON, atomically (a temporary file renamed into place).
+    /// Writes the conversation as JSON, atomically and durably (`AtomicFile`): a full disk is
+    /// `FileError.noSpace` and the previous save stays as it was.
     public func save(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(snapshot)
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
+        try AtomicFile.write(try encoder.encode(snapshot), to: path)
     }
 
     /// Replaces the conversation with the one saved at `path`.
     public func load(from path: String) throws {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ChatError.badConversationFile(path: path, reason: "cannot read the file")
+        do { data = try RegularFile.contents(of: path) } catch let error as FileError {
+            throw ChatError.badConversationFile(path: path, reason: error.reason)
         }
         let saved: Saved
         do { saved = try JSONDecoder().decode(Saved.self, from: data) } catch {
@@ -220,7 +218,10 @@ public final class ChatSession: @unchecked Sendable {
         guard saved.format == "sirocco-conversation", saved.version == 1 else {
             throw ChatError.badConversationFile(path: path, reason: "unknown format or version")
         }
-        do { try saved.settings.validate() } catch {
+        do {
+            try saved.settings.validate()
+            try ChatMessage.checkRoles(saved.messages)
+        } catch {
             throw ChatError.badConversationFile(path: path, reason: "\(error)")
         }
         locked {

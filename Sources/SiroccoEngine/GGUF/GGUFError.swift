@@ -16,31 +16,33 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case badAlignment(file: String, alignment: Int)
 
     public var description: String {
+        // names and paths come from the file or the user: no control characters reach the terminal
+        let e = TerminalText.escaped
         switch self {
         case let .cannotOpen(file, reason):
-            return "\(file): cannot open model file: \(reason)"
+            return "\(e(file)): cannot open model file: \(e(reason))"
         case let .notGGUF(file):
-            return "\(file): not a GGUF file (wrong magic number)"
+            return "\(e(file)): not a GGUF file (wrong magic number)"
         case let .unsupportedVersion(file, version):
-            return "\(file): unsupported GGUF version \(version) (supported: 2, 3)"
+            return "\(e(file)): unsupported GGUF version \(version) (supported: 2, 3)"
         case let .truncated(file, offset, needed, size):
-            return "\(file): file is truncated: needed \(needed) bytes at offset \(offset) but the file has \(size) bytes"
+            return "\(e(file)): file is truncated: needed \(needed) bytes at offset \(offset) but the file has \(size) bytes"
         case let .absurdCount(file, what, count):
-            return "\(file): corrupt header: \(what) of \(count) is impossible for this file"
+            return "\(e(file)): corrupt header: \(e(what)) of \(count) is impossible for this file"
         case let .badValueType(file, key, type):
-            return "\(file): corrupt metadata: key '\(key)' has unknown value type \(type)"
+            return "\(e(file)): corrupt metadata: key '\(e(key))' has unknown value type \(type)"
         case let .badTensorShape(file, tensor, reason):
-            return "\(file): tensor '\(tensor)' has a bad shape: \(reason)"
+            return "\(e(file)): tensor '\(e(tensor))' has a bad shape: \(e(reason))"
         case let .unknownTensorType(file, tensor, type):
-            return "\(file): tensor '\(tensor)' has unknown tensor type \(type)"
+            return "\(e(file)): tensor '\(e(tensor))' has unknown tensor type \(type)"
         case let .tensorOutOfBounds(file, tensor, end, size):
-            return "\(file): tensor '\(tensor)' data ends at byte \(end), past the end of the file (\(size) bytes): the file is truncated or corrupt"
+            return "\(e(file)): tensor '\(e(tensor))' data ends at byte \(end), past the end of the file (\(size) bytes): the file is truncated or corrupt"
         case let .misalignedTensor(file, tensor, offset, alignment):
-            return "\(file): tensor '\(tensor)' data offset \(offset) is not a multiple of the alignment \(alignment)"
+            return "\(e(file)): tensor '\(e(tensor))' data offset \(offset) is not a multiple of the alignment \(alignment)"
         case let .duplicateName(file, name):
-            return "\(file): corrupt file: '\(name)' appears twice"
+            return "\(e(file)): corrupt file: '\(e(name))' appears twice"
         case let .badAlignment(file, alignment):
-            return "\(file): general.alignment \(alignment) is not a positive power of two"
+            return "\(e(file)): general.alignment \(alignment) is not a positive power of two"
         }
     }
 }

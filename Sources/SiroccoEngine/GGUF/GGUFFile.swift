@@ -26,14 +26,17 @@ public final class GGUFFile: @unchecked Sendable {
     /// Maps and parses the file at `path`.
     public init(path: String) throws(GGUFError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // non-blocking: a FIFO or device is refused by the check below instead of blocking here
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw .cannotOpen(file: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(file: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(file: path, reason: "not a regular file") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .cannotOpen(file: path, reason: "is \(RegularFile.kind(st.st_mode)), not a regular file")
+        }
         let size = Int(st.st_size)
         guard size >= 4 else {
             if size == 0 { throw .cannotOpen(file: path, reason: "the file is empty") }
