@@ -104,4 +104,21 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["chat.json"])
     }
+
+    @Test func aModelWhoseTemplateRecursesRunsOnTheBuiltInFormat() throws {
+        guard let path = Bundle.module.path(forResource: "recursive-template", ofType: "gguf", inDirectory: "Fixtures/hostile") else {
+            throw MissingFixture(name: "hostile/recursive-template.gguf")
+        }
+        #expect(try runSirocco(["info", "--model", path]).status == 0)
+        let r = try runSirocco(["run", "--model", path, "-p", "hi", "-n", "4", "--temp", "0", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("model template failed to render") && r.stderr.contains("macro call depth of 50")
+                    && r.stderr.contains("using the built-in llama2 format"), "\(r.stderr)")
+        // a template the user names is held to it: the same text from a file is an error
+        let file = NSTemporaryDirectory() + "sirocco-recursive-\(UUID().uuidString).jinja"
+        try Data("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let named = try runSirocco(["run", "--model", path, "-p", "hi", "-n", "4", "--chat-template-file", file])
+        #expect(named.status == 1 && named.stderr.contains("macro call depth") && named.stdout.isEmpty, "\(named.stderr)")
+    }
 }

@@ -1,10 +1,11 @@
-// A crash gives the terminal back: after SIGSEGV or SIGABRT the shell is out of the alternate
-// screen, in its own tty modes (echo, line editing), and sees the signal in the exit status.
+// The chat against what it must survive: a crash gives the terminal back (after SIGSEGV or SIGABRT
+// the shell is out of the alternate screen, in its own tty modes, and sees the signal in the exit
+// status), and a model whose own template recurses chats on its built-in format with a note.
 
 import Foundation
 import Testing
 
-@Suite(.serialized) struct CrashRestoreTests {
+@Suite(.serialized) struct HostileInputTests {
     @Test(arguments: [("SEGV", SIGSEGV), ("ABRT", SIGABRT)])
     func aCrashRestoresTheTerminal(name: String, signal: Int32) throws {
         let model = defaultModelPath
@@ -23,5 +24,17 @@ import Testing
         #expect(try t.query("#{alternate_on}") == "0", "\(screen)")
         let modes = try shell(["stty", "-F", try t.query("#{pane_tty}"), "-a"]).stdout
         #expect(modes.contains(" icanon") && modes.contains(" echo ") && !modes.contains("-icanon"), "\(name): \(modes)")
+    }
+
+    @Test func aModelWhoseTemplateRecursesChatsOnTheBuiltInFormat() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SiroccoEngineTests/Fixtures/hostile/recursive-template.gguf").path
+        let t = try TmuxSession(["chat", "--model", model, "--max-tokens", "8"], width: 120, height: 30)
+        defer { t.close() }
+        try t.waitFor("the chat") { $0.contains(TUIEndToEndTests.ready) }
+        try t.submit("hello")
+        let screen = try t.waitFor("the fallback note") { $0.contains("macro call depth of 50") && $0.contains("built-in llama2 format") }
+        #expect(!screen.contains("[sirocco exited"))
+        #expect(try t.query("#{alternate_on}") == "1")
     }
 }
