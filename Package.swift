@@ -48,7 +48,7 @@ let package = Package(
             dependencies: ["SiroccoEngine", "CKernels", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine"]),
+        .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine", "TestSupport"]),
         .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
