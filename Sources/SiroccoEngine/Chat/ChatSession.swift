@@ -191,6 +191,25 @@ public final class ChatSession: @unchecked Sendable {
         public var systemPrompt: String?
         public var messages: [ChatMessage]
         public var settings: SamplerSettings
+
+        /// A saved conversation from a file's bytes, checked (format, settings, roles); any
+        /// problem is `ChatError.badConversationFile` naming `path`.
+        public static func decode(_ data: Data, path: String) throws -> Saved {
+            let saved: Saved
+            do { saved = try JSONDecoder().decode(Saved.self, from: data) } catch {
+                throw ChatError.badConversationFile(path: path, reason: "not a Sirocco conversation (invalid JSON)")
+            }
+            guard saved.format == "sirocco-conversation", saved.version == 1 else {
+                throw ChatError.badConversationFile(path: path, reason: "unknown format or version")
+            }
+            do {
+                try saved.settings.validate()
+                try ChatMessage.checkRoles(saved.messages)
+            } catch {
+                throw ChatError.badConversationFile(path: path, reason: "\(error)")
+            }
+            return saved
+        }
     }
 
     public var snapshot: Saved {
@@ -211,19 +230,7 @@ public final class ChatSession: @unchecked Sendable {
         do { data = try RegularFile.contents(of: path) } catch let error as FileError {
             throw ChatError.badConversationFile(path: path, reason: error.reason)
         }
-        let saved: Saved
-        do { saved = try JSONDecoder().decode(Saved.self, from: data) } catch {
-            throw ChatError.badConversationFile(path: path, reason: "not a Sirocco conversation (invalid JSON)")
-        }
-        guard saved.format == "sirocco-conversation", saved.version == 1 else {
-            throw ChatError.badConversationFile(path: path, reason: "unknown format or version")
-        }
-        do {
-            try saved.settings.validate()
-            try ChatMessage.checkRoles(saved.messages)
-        } catch {
-            throw ChatError.badConversationFile(path: path, reason: "\(error)")
-        }
+        let saved = try Saved.decode(data, path: path)
         locked {
             _messages = saved.messages
             _systemPrompt = saved.systemPrompt

@@ -71,6 +71,9 @@ final class JinjaEvaluator {
     private enum Flow { case normal, breakLoop, continueLoop }
     /// What this render has used of its limits.
     private var budget: JinjaBudget
+    /// A macro's binding holds the scope it is defined in, which holds the binding: a cycle,
+    /// broken when the render ends (else every render of a template with macros leaks).
+    private var scopesWithMacros: [JinjaScope] = []
 
     init(now: Date, limits: JinjaLimits = .standard) {
         self.now = now
@@ -79,6 +82,10 @@ final class JinjaEvaluator {
 
     func render(_ body: [JinjaStatement], context: [String: JinjaValue]) throws -> String {
         budget = JinjaBudget(limits: budget.limits, inputBytes: context.values.reduce(0) { $0 + JinjaEvaluator.size(of: $1) })
+        defer {
+            for scope in scopesWithMacros { scope.bindings = [:] }
+            scopesWithMacros = []
+        }
         let root = JinjaScope(parent: nil)
         for (name, value) in context { root.bindings[name] = .value(value) }
         var out = ""
@@ -206,6 +213,7 @@ final class JinjaEvaluator {
             try assign(target, try applyFilters(filters, to: .string(captured), scope), in: scope)
         case .macro(let macro, _):
             scope.bindings[macro.name] = .macro(macro, definedIn: scope)
+            scopesWithMacros.append(scope)
         case .filterBlock(let filters, let body, let line):
             var captured = ""
             let flow = try execute(body, JinjaScope(parent: scope), &captured)
