@@ -3,18 +3,16 @@
 # and runs each for a bounded time from its committed seed corpus. New inputs go to a scratch
 # corpus (not the committed one); a crash leaves its input in .build-fuzz/findings/ and fails.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--jobs N] [TARGET ...]
+# Usage: scripts/fuzz.sh [--seconds N] [TARGET ...]
 #   targets: gguf jinja tokenizer conversation (default: all); --seconds per target (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
-jobs=1
 targets=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
-        --jobs) jobs="$2"; shift 2 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
@@ -59,7 +57,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus"
     echo "fuzzing $target for ${seconds}s …" >&2
     if ! "$binary" "$corpus" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 \
-        -max_len=65536 -jobs="$jobs" -workers="$jobs" -print_final_stats=1 -artifact_prefix="$out/findings/$target-" \
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/findings/$target-" \
         > "$out/$target.log" 2>&1; then
         echo "fuzz.sh: $target FOUND A FAILURE (see $out/$target.log and $out/findings/)" >&2
         grep -E "ERROR|Fatal|==[0-9]+==" "$out/$target.log" | head -5 >&2 || true
