@@ -185,17 +185,32 @@ enum Screen {
         return lines
     }
 
+    /// Help rows for a box `width` columns wide: summaries wrapped under their key column; when
+    /// more rows than `height` exist, the last shown row says how many are hidden.
+    static func helpRows(width: Int, height: Int, keyWidth: Int = 27) -> [(String, String)] {
+        let summaryWidth = max(10, width - keyWidth - 2)
+        var rows: [(String, String)] = []
+        for (left, right) in helpLines() {
+            let wrapped = right.isEmpty ? [""] : WordWrap.wrap(right, width: summaryWidth)
+            for (i, piece) in wrapped.enumerated() { rows.append((i == 0 ? left : "", piece)) }
+        }
+        guard rows.count > height, height >= 1 else { return rows }
+        let shown = Array(rows.prefix(height - 1))
+        return shown + [("", "… \(rows.count - shown.count) more lines: a taller terminal shows them")]
+    }
+
     private static func drawHelp(layout: ScreenLayout, canvas: Canvas) {
-        let lines = helpLines()
         let keyWidth = 27
         let width = min(layout.width - 2, 100)
-        let height = min(layout.height - 2, lines.count + 3)
+        let wanted = helpRows(width: width - 2, height: .max, keyWidth: keyWidth).count
+        let height = min(layout.height - 2, wanted + 3)
         let box = Rect(x: (layout.width - width) / 2, y: max(0, (layout.height - height) / 2), width: width, height: height)
         canvas.fill(box, role: .help)
         canvas.box(box, role: .help)
         canvas.text(" Help — any key closes ", x: box.x + 2, y: box.y, width: box.width - 4, role: .help, bold: true)
         let inner = box.inset
-        for (i, (left, right)) in lines.enumerated() where i < inner.height - 1 {
+        let rows = helpRows(width: inner.width, height: inner.height - 1, keyWidth: keyWidth)
+        for (i, (left, right)) in rows.enumerated() {
             let y = inner.y + 1 + i
             let heading = right.isEmpty && !left.isEmpty
             canvas.text(left, x: inner.x + 1, y: y, width: min(keyWidth, inner.width - 1), role: .help, bold: heading)
