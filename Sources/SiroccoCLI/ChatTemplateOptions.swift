@@ -16,32 +16,15 @@ struct ChatTemplateOptions: ParsableArguments {
         }
     }
 
-    /// The chosen format. A template file the user named must work: one that does not compile is
-    /// an error here, not a quiet fallback to a built-in format.
+    /// The chosen format. A template file the user named is strict (`ChatFormat.file`): one that
+    /// fails is an error, not a quiet fallback to a built-in format.
     func format(for model: Model) throws -> ChatFormat {
         do {
-            if let file = chatTemplateFile {
-                let format = try ChatFormat.file(file, for: model)
-                try failOnFallback(of: format)
-                return format
-            }
+            if let file = chatTemplateFile { return try ChatFormat.file(file, for: model) }
             if let name = chatTemplate { return try .named(name, for: model) }
             return .forModel(model)
         } catch {
             throw CLIError("\(error)")
-        }
-    }
-}
-
-extension ChatTemplateOptions {
-    /// After rendering: a fallback is an error for a template file the user named, a note otherwise.
-    func check(_ format: ChatFormat) throws {
-        if chatTemplateFile != nil { try failOnFallback(of: format) } else { reportNotice(of: format) }
-    }
-
-    private func failOnFallback(of format: ChatFormat) throws {
-        if let notice = format.takeNotice() {
-            throw CLIError(notice.components(separatedBy: "; using the built-in").first ?? notice)
         }
     }
 }

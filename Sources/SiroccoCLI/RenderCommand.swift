@@ -40,7 +40,7 @@ struct RenderCommand: ParsableCommand {
             } catch {
                 throw CLIError("cannot render the conversation: \(error)")
             }
-            try templateOptions.check(format)
+            reportNotice(of: format)
             FileHandle.standardOutput.write(Data(prompt.utf8))
         }
     }

@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
                 if let system { messages.append(.system(system)) }
                 messages.append(.user(prompt))
                 tokens = try format.promptTokens(messages, tokenizer: model.tokenizer)
-                try templateOptions.check(format)
+                reportNotice(of: format)
             }
             guard !tokens.isEmpty else { throw CLIError("the prompt tokenizes to nothing") }
             if tokens.count >= ctxSize {

@@ -79,10 +79,7 @@ import Testing
     }
 
     @Test func endlessLoopsStopAtTheStepBudget() {
-        let start = Date()
         Self.expectLimit("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", naming: "evaluation steps")
-        // not a timing assertion: a guard against the budget being far too large to matter
-        #expect(Date().timeIntervalSince(start) < 60)
     }
 
     @Test func outputOfAConversationScalesWithItsInput() throws {

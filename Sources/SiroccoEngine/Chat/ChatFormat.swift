@@ -136,13 +136,28 @@ public struct ChatFormat: Sendable {
     }
 
     /// A Jinja template read from a file.
+    /// The user chose it, so it is held to it: a template that does not compile or fails to render
+    /// throws `ChatFormatError.templateFailed` instead of falling back to a built-in format.
     public static func file(_ path: String, for model: Model) throws -> ChatFormat {
         guard let data = try? RegularFile.contents(of: path, maximumBytes: 4 << 20) else {
             throw ChatFormatError.unreadableFile(path: path)
         }
         guard let source = String(data: data, encoding: .utf8) else { throw ChatFormatError.notUTF8(path: path) }
         let (bos, eos) = specialTokens(of: model)
-        return .jinja(source, name: (path as NSString).lastPathComponent, bos: bos, eos: eos)
+        let name = (path as NSString).lastPathComponent
+        let compiled: JinjaTemplate
+        do { compiled = try JinjaTemplate(source) } catch {
+            throw ChatFormatError.templateFailed(name: name, stage: "cannot be used", reason: "\(error)")
+        }
+        let render: @Sendable ([ChatMessage], Bool) throws -> String = { messages, addGenerationPrompt in
+            do {
+                return try compiled.renderChat(messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
+            } catch {
+                throw ChatFormatError.templateFailed(name: name, stage: "failed to render", reason: "\(error)")
+            }
+        }
+        return ChatFormat(name: name, notices: NoticeBox(), defaultSystemPrompt: SystemPromptProbe.defaultPrompt(render),
+                          render: render)
     }
 
     private static func specialTokens(of model: Model) -> (String?, String?) {
@@ -156,12 +171,15 @@ public enum ChatFormatError: Error, CustomStringConvertible, Equatable {
     case unknownTemplate(name: String, known: [String])
     case unreadableFile(path: String)
     case notUTF8(path: String)
+    /// A template the user named that does not compile ("cannot be used") or render ("failed to render").
+    case templateFailed(name: String, stage: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unknownTemplate(name, known): return "unknown chat template '\(name)' (known: \(known.joined(separator: ", ")))"
         case let .unreadableFile(path): return "\(path): cannot read the chat template file"
         case let .notUTF8(path): return "\(path): the chat template file is not valid UTF-8"
+        case let .templateFailed(name, stage, reason): return "\(name) \(stage) (\(reason))"
         }
     }
 }

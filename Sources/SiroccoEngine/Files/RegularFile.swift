@@ -52,29 +52,19 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
 
     /// What went wrong, without the path (for messages that name the file themselves).
     public var reason: String {
-        let full = description
-        guard case let .cannotRead(_, reason) = self else {
-            let prefix = TerminalText.escaped(path) + ": "
-            return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
-        }
-        return reason
-    }
-
-    public var path: String {
         switch self {
-        case let .cannotRead(path, _), let .notARegularFile(path, _), let .tooLarge(path, _, _), let .noSpace(path),
-             let .cannotWrite(path, _): return path
+        case let .cannotRead(_, reason), let .cannotWrite(_, reason): return reason
+        case let .notARegularFile(_, kind): return "is \(kind), not a regular file"
+        case let .tooLarge(_, size, maximum): return "\(size) bytes, more than the \(maximum >> 20) MiB accepted"
+        case .noSpace: return "no space left on device; the previous version is kept"
         }
     }
 
     public var description: String {
         switch self {
-        case let .cannotRead(path, reason): return "\(TerminalText.escaped(path)): \(reason)"
-        case let .notARegularFile(path, kind): return "\(TerminalText.escaped(path)): is \(kind), not a regular file"
-        case let .tooLarge(path, size, maximum):
-            return "\(TerminalText.escaped(path)): \(size) bytes, more than the \(maximum >> 20) MiB accepted"
         case let .noSpace(path): return "no space left on device (writing \(TerminalText.escaped(path))); the previous version is kept"
-        case let .cannotWrite(path, reason): return "\(TerminalText.escaped(path)): \(reason)"
+        case let .cannotRead(path, _), let .notARegularFile(path, _), let .tooLarge(path, _, _), let .cannotWrite(path, _):
+            return "\(TerminalText.escaped(path)): \(reason)"
         }
     }
 }
