@@ -27,13 +27,13 @@ void sk_gelu_mul_table(float *g, const float *u, int64_t n) {
         if (x <= -10.0f) {
             g[i] = 0.0f;
         } else if (x >= 10.0f) {
-            g[i] = x * u[i];
+            g[i] = u ? x * u[i] : x;
         } else {
             uint16_t h;
             float y;
             sk_f32_to_f16(&x, &h, 1);
             sk_f16_to_f32(&gelu_table[h], &y, 1);
-            g[i] = y * u[i];
+            g[i] = u ? y * u[i] : y;
         }
     }
 }

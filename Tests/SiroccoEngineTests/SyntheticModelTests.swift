@@ -120,7 +120,8 @@ let syntheticTolerance: Float = 0.12
         let (model, _) = try load("llama-moe-q8_0")
         #expect(model.config.expertCount == 8 && model.config.expertUsedCount == 2)
         // per token: 2 of 8 experts' weights (plus attention, router and output)
-        guard case let .experts(_, gate, up, down, used) = model.network.weights.layers[0].ffn else {
+        guard let network = model.network as? LlamaNetwork,
+              case let .experts(_, gate, up, down, used) = network.layers[0].feedForward else {
             Issue.record("expected an expert layer")
             return
         }
@@ -134,7 +135,7 @@ let syntheticTolerance: Float = 0.12
 @Suite struct GemmaLayoutTests {
     @Test func gemma3InterleavesFiveLocalLayersWithOneGlobal() throws {
         let model = try Model(path: try fixtureURL("Fixtures/synthetic/gemma3-q8_0", "gguf").path)
-        #expect(model.network.layerWindows == [8, 8, 8, 8, 8, nil])
+        #expect(model.config.layerWindows == [8, 8, 8, 8, 8, nil])
         #expect(model.config.localRopeFreqBase == 10000 && model.config.activation == .geluTanh)
         let context = InferenceContext(model: model, contextLength: 1024, threads: 1)
         // five windowed layers of 8 cells, one full layer of 1024

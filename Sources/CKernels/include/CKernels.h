@@ -60,11 +60,15 @@ float sk_dot_f16_f32(const uint16_t *a, const float *b, int64_t n);
 void sk_axpy_f16(float *y, float a, const uint16_t *x, int64_t n);
 /// y[i] = x[i] * w[i] / sqrt(mean(x^2) + eps)  (w may be NULL for no weight).
 void sk_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+/// y[i] = (x[i] - mean(x)) / sqrt(var(x) + eps) * w[i] + b[i]  (LayerNorm as ggml_norm then a weight
+/// multiply and a bias add; w and b may be NULL; y may be x).
+void sk_layernorm(float *y, const float *x, const float *w, const float *b, int64_t n, float eps);
 /// g[i] = silu(g[i]) * u[i]
 void sk_silu_mul(float *g, const float *u, int64_t n);
 /// g[i] = gelu_tanh(g[i]) * u[i]
 void sk_gelu_mul(float *g, const float *u, int64_t n);
-/// g[i] = gelu(g[i]) * u[i] through ggml's F16 lookup table (as llama.cpp's CPU backend computes GeGLU).
+/// g[i] = gelu(g[i]) * u[i] through ggml's F16 lookup table (as llama.cpp's CPU backend computes GeGLU
+/// and, with u NULL, plain GELU: g[i] = gelu(g[i])).
 void sk_gelu_mul_table(float *g, const float *u, int64_t n);
 /// Rotates each `block` floats of x[0..<n] (block a power of two dividing n) by the orthonormal
 /// Walsh–Hadamard matrix llama.cpp uses around a quantized KV cache; applying it twice gives x back.

@@ -38,6 +38,10 @@ public enum GGUFKey {
     public static func slidingWindow(_ arch: String) -> String { "\(arch).attention.sliding_window" }
     public static func ropeDimensionCount(_ arch: String) -> String { "\(arch).rope.dimension_count" }
     public static func ropeFreqBase(_ arch: String) -> String { "\(arch).rope.freq_base" }
+    public static func ropeFreqBaseWindowed(_ arch: String) -> String { "\(arch).rope.freq_base_swa" }
+    public static func layerNormEpsilon(_ arch: String) -> String { "\(arch).attention.layer_norm_epsilon" }
+    public static func attentionLogitSoftcapping(_ arch: String) -> String { "\(arch).attn_logit_softcapping" }
+    public static func finalLogitSoftcapping(_ arch: String) -> String { "\(arch).final_logit_softcapping" }
     public static func ropeScalingType(_ arch: String) -> String { "\(arch).rope.scaling.type" }
     public static func ropeScalingFactor(_ arch: String) -> String { "\(arch).rope.scaling.factor" }
     public static func vocabSize(_ arch: String) -> String { "\(arch).vocab_size" }

@@ -47,7 +47,8 @@ public final class InferenceContext: @unchecked Sendable {
         multiplier = MatrixMultiplier(pool: pool, maxRows: self.batchSize,
                                       maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
-                        capacity: self.contextLength, windows: model.network.layerWindows, type: validCacheType)
+                        capacity: self.contextLength, windows: c.layerWindows, type: validCacheType,
+                        batchCapacity: self.batchSize)
         logitsBuffers = [[Float]](repeating: [Float](repeating: 0, count: c.vocabularySize), count: 2)
     }
 
@@ -72,8 +73,7 @@ public final class InferenceContext: @unchecked Sendable {
             let end = min(newTokens.count, offset + batchSize)
             newTokens[offset..<end].withUnsafeBufferPointer { batch in
                 logitsBuffers[current].withUnsafeMutableBufferPointer { logits in
-                    model.network.forward(tokens: batch, cache: cache, scratch: scratch, mm: multiplier,
-                                          logits: logits.baseAddress!, allLogits: false)
+                    forward(batch, logits: logits.baseAddress!, allLogits: false)
                 }
             }
             offset = end
@@ -95,8 +95,7 @@ public final class InferenceContext: @unchecked Sendable {
             var block = [Float](repeating: 0, count: (end - offset) * vocab)
             newTokens[offset..<end].withUnsafeBufferPointer { batch in
                 block.withUnsafeMutableBufferPointer { logits in
-                    model.network.forward(tokens: batch, cache: cache, scratch: scratch, mm: multiplier,
-                                          logits: logits.baseAddress!, allLogits: true)
+                    forward(batch, logits: logits.baseAddress!, allLogits: true)
                 }
             }
             for r in 0..<(end - offset) { result.append(Array(block[r * vocab..<(r + 1) * vocab])) }
@@ -105,6 +104,14 @@ public final class InferenceContext: @unchecked Sendable {
         tokens.append(contentsOf: newTokens)
         if let last = result.last { logitsBuffers[current] = last }
         return result
+    }
+
+    /// Runs one batch (at most `batchSize` tokens) through the network after the cached positions.
+    private func forward(_ batch: UnsafeBufferPointer<TokenID>, logits: UnsafeMutablePointer<Float>, allLogits: Bool) {
+        precondition(!batch.isEmpty && batch.count <= scratch.maxBatch && cache.count + batch.count <= cache.capacity)
+        model.network.forward(ForwardPass(config: model.config, tokens: batch, start: cache.count, cache: cache,
+                                          scratch: scratch, mm: multiplier, logits: logits, allLogits: allLogits))
+        cache.count += batch.count
     }
 
     /// Keeps only the first `count` cached tokens (the prefix shared with the next prompt).

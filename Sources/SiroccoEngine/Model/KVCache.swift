@@ -54,8 +54,15 @@ public final class KVCache: @unchecked Sendable {
     private let layerOffsets: [Int]
     let keys: UnsafeMutableRawPointer
     let values: UnsafeMutableRawPointer
+    /// Positions one forward call may add (the batch size).
+    let batchCapacity: Int
+    /// A batch's keys and values for windowed layers, [kvHead][batch row] in the cache's type: the
+    /// rolling buffer takes them only after every row of the batch has attended (see KVPlacement).
+    let stagedKeys: UnsafeMutableRawPointer
+    let stagedValues: UnsafeMutableRawPointer
 
-    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int, windows: [Int?], type: KVCacheType = .f16) {
+    init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int, windows: [Int?], type: KVCacheType = .f16,
+         batchCapacity: Int) {
         precondition(windows.count == layerCount && type.supports(headDim: headDim))
         self.type = type
         rowBytes = type.rowBytes(headDim: headDim)
@@ -74,16 +81,17 @@ public final class KVCache: @unchecked Sendable {
         layerOffsets = offsets
         keys = .allocate(byteCount: max(total, 1), alignment: 64)
         values = .allocate(byteCount: max(total, 1), alignment: 64)
-    }
-
-    convenience init(layerCount: Int, kvHeadCount: Int, headDim: Int, capacity: Int) {
-        self.init(layerCount: layerCount, kvHeadCount: kvHeadCount, headDim: headDim, capacity: capacity,
-                  windows: [Int?](repeating: nil, count: layerCount))
+        self.batchCapacity = batchCapacity
+        let staged = cellsPerLayer.contains { $0 < capacity } ? batchCapacity * kvHeadCount * rowBytes : 1
+        stagedKeys = .allocate(byteCount: staged, alignment: 64)
+        stagedValues = .allocate(byteCount: staged, alignment: 64)
     }
 
     deinit {
         keys.deallocate()
         values.deallocate()
+        stagedKeys.deallocate()
+        stagedValues.deallocate()
     }
 
     /// Whether layer `l` keeps a rolling buffer.

@@ -7,21 +7,30 @@ public final class Model: @unchecked Sendable {
     public let file: GGUFFile
     public let config: ModelConfig
     public let tokenizer: Tokenizer
-    let network: LlamaModel
+    let network: any Network
 
     /// Opens and validates the model at `path` (throws GGUFError, ModelError or TokenizerError).
     public init(path: String) throws {
         file = try GGUFFile(path: path)
         config = try ModelConfig(gguf: file)
         tokenizer = try Tokenizer(gguf: file)
-        network = try LlamaModel(file: file, config: config)
+        network = try Model.loadNetwork(file: file, config: config)
     }
 
     /// The Jinja chat template stored in the file, if any.
     public var chatTemplate: String? { file.string(GGUFKey.chatTemplate) }
 
     /// Bytes of weights read for each generated token (for bandwidth estimates).
-    public var weightBytesPerToken: Int { network.weights.bytesPerToken }
+    public var weightBytesPerToken: Int { network.bytesPerToken }
+
+    /// The network of the architecture `config` names.
+    static func loadNetwork(file: GGUFFile, config: ModelConfig) throws(ModelError) -> any Network {
+        guard let family = Architecture.named(config.architecture) else {
+            throw .unsupportedArchitecture(file: file.path, architecture: config.architecture,
+                                           supported: ModelConfig.supportedArchitectures)
+        }
+        return try family.load(file, config)
+    }
 
     /// Counts of tensors per GGML type, e.g. ["Q4_1": 210, "F32": 61].
     public var tensorTypeCounts: [String: Int] {

@@ -5,10 +5,8 @@ public enum RopeStyle: String, Sendable { case normal, neox }
 
 /// Hyperparameters of one model; derived values are computed properties.
 public struct ModelConfig: Sendable, Equatable {
-    /// Architectures this engine runs: the Llama family (Llama 2/3, Mistral with a sliding window,
-    /// Mixtral-style mixture of experts), Qwen2 (Q/K/V biases), Phi-3 (fused projections) and
-    /// Gemma 3 (GeGLU, QK-norm, extra norms, interleaved local/global attention).
-    public static let supportedArchitectures = ["llama", "qwen2", "phi3", "gemma3"]
+    /// Architectures this engine runs, by their GGUF name (see Architectures/).
+    public static var supportedArchitectures: [String] { Architecture.all.map(\.name) }
 
     /// The feed-forward gate activation.
     public enum Activation: String, Sendable { case silu, geluTanh }
@@ -43,6 +41,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var localRopeFreqBase: Float?
     /// Every n-th layer is global and the others windowed (Gemma 3: 6); nil = all layers alike.
     public var globalLayerPeriod: Int?
+    /// Gemma 2: attention scores become cap · tanh(score / cap) before the softmax.
+    public var attentionLogitSoftcap: Float?
+    /// Gemma 2: logits become cap · tanh(logit / cap).
+    public var finalLogitSoftcap: Float?
+    /// LayerNorm's epsilon (Falcon; RMSNorm uses `rmsEpsilon`).
+    public var layerNormEpsilon: Float
 
     public var isMixtureOfExperts: Bool { expertCount > 0 }
 
@@ -52,6 +56,9 @@ public struct ModelConfig: Sendable, Equatable {
         if let period = globalLayerPeriod { return l % period < period - 1 ? w : nil }
         return w
     }
+
+    /// The attention window of every layer.
+    public var layerWindows: [Int?] { (0..<layerCount).map { window(layer: $0) } }
 
     /// Query heads per KV head (grouped-query attention).
     public var groupSize: Int { headCount / kvHeadCount }
@@ -64,7 +71,7 @@ public struct ModelConfig: Sendable, Equatable {
         guard let arch = file.string(GGUFKey.architecture) else {
             throw .missingKey(file: path, key: GGUFKey.architecture)
         }
-        guard ModelConfig.supportedArchitectures.contains(arch) else {
+        guard let family = Architecture.named(arch) else {
             throw .unsupportedArchitecture(file: path, architecture: arch, supported: ModelConfig.supportedArchitectures)
         }
         func required(_ key: String) throws(ModelError) -> Int {
@@ -84,21 +91,10 @@ public struct ModelConfig: Sendable, Equatable {
         rmsEpsilon = file.float(GGUFKey.rmsEpsilon(arch)) ?? 1e-5
         ropeDimensions = file.int(GGUFKey.ropeDimensionCount(arch)) ?? headDim
         ropeFreqBase = file.float(GGUFKey.ropeFreqBase(arch)) ?? 10000
-        // llama.cpp: LLAMA_ROPE_TYPE_NORM for llama, NEOX for qwen2, phi3 and gemma3
-        ropeStyle = arch == "llama" ? .normal : .neox
+        ropeStyle = family.ropeStyle
         attentionScale = 1 / Float(headDim).squareRoot()
         activation = .silu
-        embeddingScale = nil
-        localRopeFreqBase = nil
-        globalLayerPeriod = nil
-        if arch == "gemma3" {
-            // llama.cpp's gemma3 graph: embeddings × √d, GELU (tanh) gate, local layers where
-            // layer % 6 < 5 with RoPE base 10000, global layers with the file's base and scaling
-            embeddingScale = Float(embeddingLength).squareRoot()
-            activation = .geluTanh
-            localRopeFreqBase = 10000
-            globalLayerPeriod = 6
-        }
+        layerNormEpsilon = file.float(GGUFKey.layerNormEpsilon(arch)) ?? 1e-5
         ropeFreqScale = 1
         if let scaling = file.string(GGUFKey.ropeScalingType(arch)), scaling == "linear",
            let factor = file.float(GGUFKey.ropeScalingFactor(arch)), factor > 0 {
@@ -125,6 +121,7 @@ public struct ModelConfig: Sendable, Equatable {
             }
         }
         guard vocabularySize > 0 else { throw .missingKey(file: path, key: GGUFKey.tokens) }
+        try family.configure(&self, file)
         guard rmsEpsilon > 0, rmsEpsilon.isFinite, ropeFreqBase > 0, ropeFreqBase.isFinite else {
             throw .badHyperparameter(file: path, key: GGUFKey.ropeFreqBase(arch), reason: "must be a positive number")
         }
