@@ -59,7 +59,7 @@ for target in "${targets[@]}"; do
     corpus="$out/corpus-$target"
     mkdir -p "$corpus"
     echo "fuzzing $target for ${seconds}s …" >&2
-    if ! "$binary" "$corpus" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 \
+    if ! "$binary" "$corpus" "Fuzz/corpus/$target" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=3072 \
         -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$out/findings/$target-" \
         > "$out/$target.log" 2>&1; then
         echo "fuzz.sh: $target FOUND A FAILURE (see $out/$target.log and $out/findings/)" >&2

@@ -48,16 +48,32 @@ struct JinjaLoopState {
     let index0: Int
     let items: [JinjaValue]
 
-    var object: JinjaValue {
+    static let memberNames = ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
+                              "previtem", "nextitem"]
+
+    /// One member of `loop` (nil: not one, or `previtem`/`nextitem` where there is none).
+    func member(_ name: String) -> JinjaValue? {
         let length = items.count
-        var o: JinjaObject = [
-            "index": .int(index0 + 1), "index0": .int(index0),
-            "revindex": .int(length - index0), "revindex0": .int(length - index0 - 1),
-            "first": .bool(index0 == 0), "last": .bool(index0 == length - 1),
-            "length": .int(length), "depth": .int(1), "depth0": .int(0),
-        ]
-        if index0 > 0 { o["previtem"] = items[index0 - 1] }
-        if index0 + 1 < length { o["nextitem"] = items[index0 + 1] }
+        switch name {
+        case "index": return .int(index0 + 1)
+        case "index0": return .int(index0)
+        case "revindex": return .int(length - index0)
+        case "revindex0": return .int(length - index0 - 1)
+        case "first": return .bool(index0 == 0)
+        case "last": return .bool(index0 == length - 1)
+        case "length": return .int(length)
+        case "depth": return .int(1)
+        case "depth0": return .int(0)
+        // (Optional.none spelled out: JinjaValue is itself ExpressibleByNilLiteral, as Python's None)
+        case "previtem": return index0 > 0 ? items[index0 - 1] : Optional.none
+        case "nextitem": return index0 + 1 < length ? items[index0 + 1] : Optional.none
+        default: return nil
+        }
+    }
+
+    var object: JinjaValue {
+        var o = JinjaObject()
+        for name in Self.memberNames { if let value = member(name) { o[name] = value } }
         return .object(o)
     }
 }
@@ -326,6 +342,10 @@ final class JinjaEvaluator {
             }
             return .object(object)
         case .attribute(let base, let name):
+            // `loop.index0` and the like read the one member (a loop body asks on every item)
+            if case .name(let variable) = base, case (.loop(let state), _)? = scope.find(variable), let member = state.member(name) {
+                return member
+            }
             return try attribute(name, of: try evaluate(base, scope), base)
         case .item(let base, let key):
             return try item(try evaluate(key, scope), of: try evaluate(base, scope), base)
