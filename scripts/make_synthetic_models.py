@@ -22,6 +22,9 @@ tokens <0x00>..<0xFF> with token type 6, and 41 plain pieces with scores):
   qwen2-q8_0    qwen2 with Q/K/V biases (NeoX RoPE), tied output
   phi3-q8_0     phi3 with fused attn_qkv ([Q | K | V]) and fused ffn_up ([gate | up]), separate output
   gemma3-q8_0   gemma3, 6 layers, sliding window 8, head_dim 64 != dim/heads, 1 KV head, tied output
+  qwen3-q8_0    qwen3: QK-norm, no biases, 8 query heads × 64 != dim, 2 KV heads, tied output
+  falcon-{7b,40b}-q8_0  falcon: LayerNorms with biases, fused attn_qkv, parallel attention + GELU
+                feed-forward; 7b: one KV head (multi-query); 40b: two KV heads and attn_norm_2
   llama-swa-q8_0  llama + llama.attention.sliding_window = 8 (Mistral v0.1 style). llama.cpp ignores
                 the window for arch llama, so its reference comes from scripts/reference_forward.py.
 
@@ -201,7 +204,7 @@ def encode(w, qname):
 def spec(name, arch, qtype, **kw):
     s = dict(name=name, arch=arch, qtype=qtype, n_layer=2, n_embd=256, n_head=4, n_head_kv=2,
              head_dim=None, n_ff=256, n_expert=0, n_expert_used=0, tied=True, eps=1e-5,
-             rope_base=10000.0, ctx_train=4096, swa=0, seed=zlib.crc32(name.encode()), seed_offset=0)
+             rope_base=10000.0, ctx_train=4096, swa=0, norm_2=False, seed=zlib.crc32(name.encode()), seed_offset=0)
     s.update(kw)
     return s
 
@@ -225,6 +228,12 @@ MODELS = [
     spec("gemma3-q8_0", "gemma3", "Q8_0", n_layer=6, n_embd=128, n_head=4, n_head_kv=1, head_dim=64,
          n_ff=256, tied=True, eps=1e-6, rope_base=1000000.0, ctx_train=32768, swa=8, seed_offset=60),
     spec("llama-swa-q8_0", "llama", "Q8_0", n_ff=384, tied=False, swa=8, ctx_train=8192, seed_offset=105),
+    # query heads × head size (8 × 64) != dim: Wo is [dim, 512]
+    spec("qwen3-q8_0", "qwen3", "Q8_0", n_head=8, n_head_kv=2, head_dim=64, n_ff=384, tied=True, eps=1e-6,
+         rope_base=1000000.0, ctx_train=32768, seed_offset=1),
+    # Falcon-7B's layout (one KV head) and Falcon-40B's (several, and attn_norm_2)
+    spec("falcon-7b-q8_0", "falcon", "Q8_0", n_head_kv=1, n_ff=512, tied=False, seed_offset=4),
+    spec("falcon-40b-q8_0", "falcon", "Q8_0", n_head_kv=2, n_ff=512, tied=False, norm_2=True, seed_offset=37),
 ]
 
 # weight scales (std of the normal distributions); norms are uniform(0.8, 1.2) except output_norm,
@@ -283,7 +292,10 @@ def build(s, path, f32_twin=False):
     w.add_feed_forward_length(F)
     w.add_head_count(H)
     w.add_head_count_kv(Hkv)
-    w.add_layer_norm_rms_eps(s["eps"])
+    if arch == "falcon":
+        w.add_layer_norm_eps(s["eps"])
+    else:
+        w.add_layer_norm_rms_eps(s["eps"])
     w.add_rope_freq_base(s["rope_base"])
     if s["head_dim"]:
         w.add_key_length(hd)
@@ -332,8 +344,13 @@ def build(s, path, f32_twin=False):
     for il in range(s["n_layer"]):
         b = f"blk.{il}."
         add(b + "attn_norm.weight", norm(D), "F32")
+        if arch == "falcon":  # LayerNorms have biases
+            add(b + "attn_norm.bias", normal(STD_BIAS, D), "F32")
+            if s["norm_2"]:
+                add(b + "attn_norm_2.weight", norm(D), "F32")
+                add(b + "attn_norm_2.bias", normal(STD_BIAS, D), "F32")
         wq, wk, wv = normal(STD_QK, H * hd, D), normal(STD_QK, Hkv * hd, D), normal(STD_V, Hkv * hd, D)
-        if arch == "phi3":
+        if arch in ("phi3", "falcon"):
             add(b + "attn_qkv.weight", np.concatenate([wq, wk, wv], axis=0))
         else:
             add(b + "attn_q.weight", wq)
@@ -343,7 +360,7 @@ def build(s, path, f32_twin=False):
             add(b + "attn_q.bias", normal(STD_BIAS, H * hd), "F32")
             add(b + "attn_k.bias", normal(STD_BIAS * 5, Hkv * hd), "F32")  # Qwen2's K biases are large
             add(b + "attn_v.bias", normal(STD_BIAS, Hkv * hd), "F32")
-        if arch == "gemma3":
+        if arch in ("gemma3", "qwen3"):
             add(b + "attn_q_norm.weight", norm(hd), "F32")
             add(b + "attn_k_norm.weight", norm(hd), "F32")
         wo = normal(STD_O, D, H * hd)
@@ -361,6 +378,9 @@ def build(s, path, f32_twin=False):
             down = normal(STD_DOWN, E, D, F)
             down[:, :ROUTE_DIMS] = 0.0
             add(b + "ffn_down_exps.weight", down)
+        elif arch == "falcon":  # no norm of its own (the block's input norm), up → GELU → down
+            add(b + "ffn_up.weight", normal(STD_UP, F, D))
+            add(b + "ffn_down.weight", normal(STD_DOWN, D, F))
         elif arch == "phi3":
             add(b + "ffn_norm.weight", norm(D), "F32")
             add(b + "ffn_up.weight", np.concatenate([normal(STD_UP, F, D), normal(STD_UP, F, D)], axis=0))
@@ -373,6 +393,8 @@ def build(s, path, f32_twin=False):
         if arch == "gemma3":
             add(b + "post_ffw_norm.weight", norm(D), "F32")
     add("output_norm.weight", norm(D, 2.5, 3.5), "F32")
+    if arch == "falcon":
+        add("output_norm.bias", normal(STD_BIAS, D), "F32")
     if not s["tied"]:
         add("output.weight", normal(STD_OUT, N_VOCAB, D))
 

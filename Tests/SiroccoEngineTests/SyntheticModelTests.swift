@@ -24,7 +24,7 @@ let syntheticTolerance: Float = 0.12
     static let models = [
         "llama-dense-f16", "llama-dense-bf16", "llama-dense-q4_1", "llama-dense-q5_0", "llama-dense-q5_k",
         "llama-moe-q8_0", "llama-moe-q4_0", "llama-moe-q4_k", "llama-moe-q6_k",
-        "llama-swa-q8_0", "qwen2-q8_0", "phi3-q8_0", "gemma3-q8_0",
+        "llama-swa-q8_0", "qwen2-q8_0", "phi3-q8_0", "gemma3-q8_0", "qwen3-q8_0", "falcon-7b-q8_0", "falcon-40b-q8_0",
     ]
 
     func load(_ name: String) throws -> (Model, SyntheticReference) {

@@ -53,10 +53,14 @@ public enum GGUFKey {
 public enum TensorName {
     public static let tokenEmbedding = "token_embd.weight"
     public static let outputNorm = "output_norm.weight"
+    public static let outputNormBias = "output_norm.bias"
     public static let output = "output.weight"
     public static let ropeFrequencies = "rope_freqs.weight"
 
     public static func attnNorm(_ i: Int) -> String { "blk.\(i).attn_norm.weight" }
+    public static func attnNormBias(_ i: Int) -> String { "blk.\(i).attn_norm.bias" }
+    public static func attnNorm2(_ i: Int) -> String { "blk.\(i).attn_norm_2.weight" }
+    public static func attnNorm2Bias(_ i: Int) -> String { "blk.\(i).attn_norm_2.bias" }
     public static func attnQKV(_ i: Int) -> String { "blk.\(i).attn_qkv.weight" }
     public static func attnQNorm(_ i: Int) -> String { "blk.\(i).attn_q_norm.weight" }
     public static func attnKNorm(_ i: Int) -> String { "blk.\(i).attn_k_norm.weight" }

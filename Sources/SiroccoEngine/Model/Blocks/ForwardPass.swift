@@ -46,9 +46,11 @@ struct ForwardPass {
     }
 
     /// residual += `y` ([batch, dim]).
-    func addToResidual(_ y: UnsafePointer<Float>) {
+    func addToResidual(_ y: UnsafePointer<Float>) { add(y, into: scratch.residual) }
+
+    /// x += y ([batch, dim] each).
+    func add(_ y: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
         let dim = config.embeddingLength
-        let x = scratch.residual
         eachRows { r in
             for i in r.lowerBound * dim..<r.upperBound * dim { x[i] += y[i] }
         }

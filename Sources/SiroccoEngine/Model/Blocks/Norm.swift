@@ -49,9 +49,8 @@ extension TensorLoader {
         has(name) ? try rmsNorm(name, width: width, epsilon: epsilon) : nil
     }
 
-    /// A LayerNorm weight and its bias (`<name>.weight`, `<name>.bias`).
-    func layerNorm(_ name: String, width: Int, epsilon: Float) throws(ModelError) -> Norm {
-        Norm(kind: .layer, weight: try vector("\(name).weight", count: width),
-             bias: try vector("\(name).bias", count: width), epsilon: epsilon)
+    /// A LayerNorm weight and its bias.
+    func layerNorm(_ weight: String, bias: String, width: Int, epsilon: Float) throws(ModelError) -> Norm {
+        Norm(kind: .layer, weight: try vector(weight, count: width), bias: try vector(bias, count: width), epsilon: epsilon)
     }
 }
