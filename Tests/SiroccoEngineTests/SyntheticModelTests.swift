@@ -133,6 +133,18 @@ let syntheticTolerance: Float = 0.12
 }
 
 @Suite struct GemmaLayoutTests {
+    @Test func windowedLayersKeepTheirRopeBaseWhenTheContextFitsTheWindow() throws {
+        // a context of 8 = the window: the local layers' caches hold every position (no rolling
+        // buffer), yet those layers still rotate with the local base, as in llama.cpp
+        let model = try Model(path: try fixtureURL("Fixtures/synthetic/gemma3-q8_0", "gguf").path)
+        let data = try Data(contentsOf: try fixtureURL("Fixtures/synthetic/gemma3-q8_0.logits", "json"))
+        let ref = try JSONDecoder().decode(SyntheticReference.self, from: data)
+        let context = InferenceContext(model: model, contextLength: 8, threads: 1)
+        let ours = try context.evaluateAll(Array(ref.tokens.prefix(8)))
+        let worst = zip(ours, ref.logits).map { a, b in zip(a, b).map { abs($0 - $1) }.max()! }.max()!
+        #expect(worst <= syntheticTolerance, "max |Δlogit| \(worst)")
+    }
+
     @Test func gemma3InterleavesFiveLocalLayersWithOneGlobal() throws {
         let model = try Model(path: try fixtureURL("Fixtures/synthetic/gemma3-q8_0", "gguf").path)
         #expect(model.config.layerWindows == [8, 8, 8, 8, 8, nil])

@@ -33,12 +33,14 @@ extension ForwardPass {
     }
 
     /// Rotates `heads` heads of `rows` rows (rows `first..<first+rows` of the batch) in place, with
-    /// the tables of layer `l` (windowed layers may have their own base).
+    /// the tables of layer `l` (sliding-window layers may have their own base).
     func applyRope(_ x: UnsafeMutablePointer<Float>, heads: Int, layer l: Int, first: Int, rows n: Int) {
         let c = config
         let half = c.ropeDimensions / 2
         let hd = c.headDim
-        let local = c.localRopeFreqBase != nil && cache.isWindowed(l)
+        // the layer's kind, not its cache: a windowed layer whose window spans the whole context
+        // keeps every cell, yet still rotates with the local base
+        let local = c.localRopeFreqBase != nil && c.window(layer: l) != nil
         let cos = (local ? scratch.ropeCosLocal : scratch.ropeCos) + first * half
         let sin = (local ? scratch.ropeSinLocal : scratch.ropeSin) + first * half
         let rowStride = heads * hd
