@@ -3,7 +3,7 @@
 //
 //   clang -O2 -I Sources/CKernels/include -o /tmp/kernel_bench scripts/kernel_bench.c \
 //       Sources/CKernels/*.c -lm -lpthread -ldl
-//   /tmp/kernel_bench [path/to/libggml-cpu.so]      # e.g. from `pip install llama-cpp-python`:
+//   [SK_BENCH_PLAIN=1] /tmp/kernel_bench [path/to/libggml-cpu.so]   # e.g. from `pip install llama-cpp-python`:
 //   .../site-packages/llama_cpp/lib/libggml-cpu.so (it loads libggml-base.so from the same folder)
 //
 // Columns: "L3" = one 4096-row matrix multiplied repeatedly (it stays in the last-level cache);
@@ -50,6 +50,8 @@ static void fill_weights(int t, uint8_t *w, size_t bytes) {
         case SK_BF16: p[1] = 0x3c; break;
         case SK_F32: p[3] = 0x3c; break;
         case SK_Q6_K: memcpy(p + 208, &h, 2); break;
+        case SK_Q3_K: memcpy(p + 108, &h, 2); break;
+        case SK_Q2_K: memcpy(p + 80, &h, 2); memcpy(p + 82, &h, 2); break;
         case SK_Q4_1: case SK_Q5_1: case SK_Q4_K: case SK_Q5_K: memcpy(p, &h, 2); memcpy(p + 2, &h, 2); break;
         default: memcpy(p, &h, 2); break;
         }
@@ -67,8 +69,12 @@ int main(int argc, char **argv) {
         cpu_init();
     }
     printf("CKernels AVX2 path: %d\n", sk_init(0));
-    const int types[] = {SK_Q8_0, SK_Q4_0, SK_Q4_1, SK_Q5_0, SK_Q4_K, SK_Q5_K, SK_Q6_K, SK_F16};
-    const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q5_K", "Q6_K", "F16"};
+    // SK_BENCH_PLAIN=1: the plain AVX2 table instead of the CPU's best (VNNI / AVX-512 builds)
+    if (getenv("SK_BENCH_PLAIN")) printf("plain AVX2 table: %d\n", sk_init_thread(2));
+    const int types[] = {SK_Q8_0, SK_Q4_0, SK_Q4_1, SK_Q5_0, SK_Q4_K, SK_Q5_K, SK_Q6_K, SK_F16,
+                         SK_Q2_K, SK_Q3_K, SK_IQ4_NL, SK_IQ4_XS};
+    const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q4_K", "Q5_K", "Q6_K", "F16", "Q2_K", "Q3_K", "IQ4_NL",
+                           "IQ4_XS"};
     const int n = 4096, rows = 4096, ntok = 64;
     float *x = malloc(sizeof(float) * n * ntok);
     for (int i = 0; i < n * ntok; i++) x[i] = frand();
@@ -119,7 +125,7 @@ int main(int argc, char **argv) {
             double dt = now() - t0;
             if (dt < pf) pf = dt;
         }
-        printf("%-5s matvec L3 %6.1f ns/row", names[ti], l3 / rows * 1e9);
+        printf("%-6s matvec L3 %6.1f ns/row", names[ti], l3 / rows * 1e9);
         if (gtraits) printf(" (ggml vec_dot %6.1f)", g3 / rows * 1e9);
         printf("  DRAM %6.1f ns/row (%4.1f GB/s)  prefill %3d tok %6.1f ns/row/tok\n", dram / rows * 1e9,
                (double)wrb / (dram / rows) * 1e-9, ntok, pf / rows / ntok * 1e9);

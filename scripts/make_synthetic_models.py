@@ -19,6 +19,8 @@ tokens <0x00>..<0xFF> with token type 6, and 41 plain pieces with scores):
                                      blk.N.ffn_gate_inp.weight in F32 (see routed_embedding)
   llama-dense-{f16,bf16,q5_k,q4_1,q5_0}  llama, 2 layers, dim 256, 4/2 heads, ffn 128..512
                                      (q5_k and q4_1 have a separate output.weight, the others are tied)
+  llama-dense-{q2_k,q3_k,iq4_nl,iq4_xs}  the same, ffn 512/256/320/256 (q2_k and iq4_nl have a
+                                     separate output.weight), quantized by llama.cpp's own quantizer
   qwen2-q8_0    qwen2 with Q/K/V biases (NeoX RoPE), tied output
   phi3-q8_0     phi3 with fused attn_qkv ([Q | K | V]) and fused ffn_up ([gate | up]), separate output
   gemma3-q8_0   gemma3, 6 layers, sliding window 8, head_dim 64 != dim/heads, 1 KV head, tied output
@@ -31,7 +33,9 @@ tokens <0x00>..<0xFF> with token type 6, and 41 plain pieces with scores):
 Every weight matrix (token_embd and output included) is stored in the type named in the file name;
 norms, biases and the MoE router are F32. gguf-py quantizes F16/BF16/Q4_0/Q4_1/Q5_0/Q8_0; the
 K-quants (Q4_K, Q5_K, Q6_K), which gguf-py can only dequantize, are encoded by the simple
-quantizers below (per-sub-block min/max scales; their output is checked against gguf-py's dequantizer).
+quantizers below (per-sub-block min/max scales); Q2_K, Q3_K, IQ4_NL and IQ4_XS by llama.cpp's
+ggml_quantize_chunk (libggml-base from llama-cpp-python, no importance matrix, as llama-quantize
+does without one). Every encoder's output is checked against gguf-py's dequantizer.
 Seeds (MODELS[...]["seed_offset"]) are chosen so that greedy decisions are not near-ties and emit no
 special token; MoE routing is made tie-free by construction (routed_embedding).
 
@@ -178,7 +182,34 @@ def quantize_q6_k(rows):
     return blk.reshape(*rows.shape[:-1], rows.shape[-1] // QK_K * 210)
 
 
-K_ENCODERS = {"Q4_K": quantize_q4_k, "Q5_K": quantize_q5_k, "Q6_K": quantize_q6_k}
+def ggml_quantizer(qname):
+    """An encoder that calls llama.cpp's ggml_quantize_chunk (the quantizer llama-quantize uses)."""
+    def quantize(rows):
+        import llama_cpp
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(llama_cpp.__file__), "lib", "libggml-base.so"))
+        lib.ggml_quantize_chunk.restype = ctypes.c_size_t
+        lib.ggml_quantize_chunk.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                                            ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+        lib.ggml_row_size.restype = ctypes.c_size_t
+        lib.ggml_row_size.argtypes = [ctypes.c_int, ctypes.c_int64]
+        qtype = int(getattr(T, qname))
+        x = np.ascontiguousarray(rows, dtype=np.float32)
+        n_per_row = x.shape[-1]
+        n_rows = x.size // n_per_row
+        row_size = lib.ggml_row_size(qtype, n_per_row)
+        out = np.zeros(n_rows * row_size, dtype=np.uint8)
+        written = lib.ggml_quantize_chunk(qtype, x.ctypes.data, out.ctypes.data, 0, n_rows, n_per_row, None)
+        if written != out.size:
+            raise RuntimeError(f"{qname}: ggml_quantize_chunk wrote {written} bytes, expected {out.size}")
+        return out.reshape(*x.shape[:-1], row_size)
+    return quantize
+
+
+K_ENCODERS = {"Q4_K": quantize_q4_k, "Q5_K": quantize_q5_k, "Q6_K": quantize_q6_k,
+              **{q: ggml_quantizer(q) for q in ("Q2_K", "Q3_K", "IQ4_NL", "IQ4_XS")}}
+# relative RMS quantization error of normal data above which an encoding is called implausible (a wrong
+# block layout gives about 1 or more); 2- and 3-bit types lose more than the 4- to 8-bit ones
+MAX_REL_ERROR = {"Q2_K": 0.45, "Q3_K": 0.25}
 
 
 def encode(w, qname):
@@ -192,7 +223,7 @@ def encode(w, qname):
     data = K_ENCODERS[qname](w) if qname in K_ENCODERS else quants.quantize(w, qtype)
     back = quants.dequantize(data, qtype)
     rel = np.sqrt(np.mean((back - w) ** 2)) / max(float(np.std(w)), 1e-12)
-    if not rel < 0.15:  # a wrong block layout would show up as a huge error here
+    if not rel < MAX_REL_ERROR.get(qname, 0.15):  # a wrong block layout would show up as a huge error here
         raise RuntimeError(f"{qname}: relative RMS quantization error {rel:.3f} is implausible")
     return data.view(np.uint8), qtype
 
@@ -223,6 +254,10 @@ MODELS = [
     spec("llama-dense-q5_k", "llama", "Q5_K", n_ff=512, tied=False, seed_offset=15),
     spec("llama-dense-q4_1", "llama", "Q4_1", n_ff=384, tied=False, seed_offset=13),
     spec("llama-dense-q5_0", "llama", "Q5_0", n_ff=320, tied=True, seed_offset=9),
+    spec("llama-dense-q2_k", "llama", "Q2_K", n_ff=512, tied=False, seed_offset=18),
+    spec("llama-dense-q3_k", "llama", "Q3_K", n_ff=256, tied=True, seed_offset=0),
+    spec("llama-dense-iq4_nl", "llama", "IQ4_NL", n_ff=320, tied=False, seed_offset=20),
+    spec("llama-dense-iq4_xs", "llama", "IQ4_XS", n_ff=256, tied=True, seed_offset=0),
     spec("qwen2-q8_0", "qwen2", "Q8_0", n_ff=384, tied=True, eps=1e-6, rope_base=1000000.0, ctx_train=32768, seed_offset=5),
     spec("phi3-q8_0", "phi3", "Q8_0", n_ff=320, tied=False, rope_base=10000.0, ctx_train=4096, seed_offset=11),
     spec("gemma3-q8_0", "gemma3", "Q8_0", n_layer=6, n_embd=128, n_head=4, n_head_kv=1, head_dim=64,

@@ -3,8 +3,8 @@
 // AVX2/F16C target region (SK_SFX = _avx2, SK_H2F = vcvtph2ps), where clang vectorizes the loops.
 // FP contraction is off (kernels_internal.h), and every expression keeps GGML's operation order
 // (dequantize_row_* in ggml-quants.c, which gguf-py mirrors), so both builds are bit-identical with
-// GGML: Q4_0/Q5_0/Q8_x: q * d; Q4_1/Q5_1: d * q + m; Q4_K/Q5_K: (d * sc) * q - (dmin * m);
-// Q6_K: (d * sc) * q.
+// GGML: Q4_0/Q5_0/Q8_x: q * d; Q4_1/Q5_1: d * q + m; Q2_K/Q4_K/Q5_K: (d * sc) * q - (dmin * m);
+// Q3_K/Q6_K: (d * sc) * q; IQ4_NL: d * level; IQ4_XS: (d * sc) * level.
 #ifndef SK_SFX
 #error "define SK_SFX and SK_H2F before including dequant_template.h"
 #endif
@@ -219,6 +219,96 @@ static void SK_FN(dequant_q6_K)(const void *SK_RESTRICT src, float *SK_RESTRICT 
     }
 }
 
+// Q2_K: 16 groups of 16 values, group g = value / 16 with scale byte scales[g] (low nibble: scale,
+// high nibble: min). Value 128h + 32j + l (h 0..1, j 0..3, l 0..31) is bits 2j, 2j+1 of qs[32h + l].
+static void SK_FN(dequant_q2_K)(const void *SK_RESTRICT src, float *SK_RESTRICT dst, int64_t n) {
+    const block_q2_K *x = (const block_q2_K *)src;
+    const int64_t nb = n / QK_K;
+    for (int64_t i = 0; i < nb; i++) {
+        const float d = SK_H2F(x[i].d);
+        const float dmin = SK_H2F(x[i].dmin);
+        float *y = dst + i * QK_K;
+        for (int g = 0; g < 16; g++) {
+            const float dl = d * (float)(x[i].scales[g] & 0x0f), ml = dmin * (float)(x[i].scales[g] >> 4);
+            const uint8_t *q = x[i].qs + 32 * (g / 8) + 16 * (g & 1);
+            const int shift = 2 * ((g / 2) & 3);
+            for (int l = 0; l < 16; l++) y[16 * g + l] = dl * (float)((q[l] >> shift) & 3) - ml;
+        }
+    }
+}
+
+// 6-bit signed scale g (0..15) of a Q3_K block, minus 32: low 4 bits from byte g (g < 8, low
+// nibble) or g - 8 (high nibble), top 2 bits from bits 2(g / 4), +1 of byte 8 + g % 4.
+#ifndef SK_Q3K_SCALE_DEFINED
+#define SK_Q3K_SCALE_DEFINED
+SK_INLINE int sk_q3k_scale(const uint8_t *s, int g) {
+    const int lo = g < 8 ? s[g] & 0x0f : s[g - 8] >> 4;
+    const int hi = (s[8 + (g & 3)] >> (2 * (g / 4))) & 3;
+    return (lo | hi << 4) - 32;
+}
+#endif
+
+// Q3_K: as Q2_K's layout for the low 2 bits; the third bit of value v is bit v / 32 of hmask[v % 32],
+// and the value is (low | third << 2) - 4.
+static void SK_FN(dequant_q3_K)(const void *SK_RESTRICT src, float *SK_RESTRICT dst, int64_t n) {
+    const block_q3_K *x = (const block_q3_K *)src;
+    const int64_t nb = n / QK_K;
+    for (int64_t i = 0; i < nb; i++) {
+        const float d = SK_H2F(x[i].d);
+        float *y = dst + i * QK_K;
+        for (int g = 0; g < 16; g++) {
+            const float dl = d * (float)sk_q3k_scale(x[i].scales, g);
+            const uint8_t *q = x[i].qs + 32 * (g / 8) + 16 * (g & 1);
+            const uint8_t *hm = x[i].hmask + 16 * (g & 1);
+            const int shift = 2 * ((g / 2) & 3), bit = g / 2;
+            for (int l = 0; l < 16; l++) {
+                const int v = ((q[l] >> shift) & 3) - ((hm[l] >> bit) & 1 ? 0 : 4);
+                y[16 * g + l] = dl * (float)v;
+            }
+        }
+    }
+}
+
+// IQ4_NL: blocks of 32; value j (< 16) is the level of qs[j]'s low nibble, value 16 + j its high one.
+static void SK_FN(dequant_iq4_nl)(const void *SK_RESTRICT src, float *SK_RESTRICT dst, int64_t n) {
+    const block_iq4_nl *x = (const block_iq4_nl *)src;
+    const int64_t nb = n / QK4_NL;
+    for (int64_t i = 0; i < nb; i++) {
+        const float d = SK_H2F(x[i].d);
+        for (int j = 0; j < QK4_NL / 2; j++) {
+            dst[i * QK4_NL + j] = d * (float)sk_iq4nl_values[x[i].qs[j] & 0x0f];
+            dst[i * QK4_NL + j + QK4_NL / 2] = d * (float)sk_iq4nl_values[x[i].qs[j] >> 4];
+        }
+    }
+}
+
+// 6-bit scale of sub-block b (0..7) of an IQ4_XS block, minus 32: low 4 bits from scales_l[b / 2]
+// (low nibble for even b), top 2 bits from bits 2b, 2b+1 of scales_h.
+#ifndef SK_IQ4XS_SCALE_DEFINED
+#define SK_IQ4XS_SCALE_DEFINED
+SK_INLINE int sk_iq4xs_scale(const block_iq4_xs *x, int b) {
+    return (((x->scales_l[b / 2] >> 4 * (b & 1)) & 0x0f) | (((x->scales_h >> 2 * b) & 3) << 4)) - 32;
+}
+#endif
+
+// IQ4_XS: 8 sub-blocks of 32 laid out as IQ4_NL blocks (qs[16b .. 16b+15]) with 6-bit scales.
+static void SK_FN(dequant_iq4_xs)(const void *SK_RESTRICT src, float *SK_RESTRICT dst, int64_t n) {
+    const block_iq4_xs *x = (const block_iq4_xs *)src;
+    const int64_t nb = n / QK_K;
+    for (int64_t i = 0; i < nb; i++) {
+        const float d = SK_H2F(x[i].d);
+        for (int b = 0; b < QK_K / 32; b++) {
+            const float dl = d * (float)sk_iq4xs_scale(&x[i], b);
+            const uint8_t *q = x[i].qs + 16 * b;
+            float *y = dst + i * QK_K + 32 * b;
+            for (int j = 0; j < 16; j++) {
+                y[j] = dl * (float)sk_iq4nl_values[q[j] & 0x0f];
+                y[j + 16] = dl * (float)sk_iq4nl_values[q[j] >> 4];
+            }
+        }
+    }
+}
+
 static void SK_FN(fill_dequant)(sk_table *t) {
     t->dequant[SKW_F32] = SK_FN(dequant_f32);
     t->dequant[SKW_F16] = SK_FN(dequant_f16);
@@ -228,9 +318,13 @@ static void SK_FN(fill_dequant)(sk_table *t) {
     t->dequant[SKW_Q5_0] = SK_FN(dequant_q5_0);
     t->dequant[SKW_Q5_1] = SK_FN(dequant_q5_1);
     t->dequant[SKW_Q8_0] = SK_FN(dequant_q8_0);
+    t->dequant[SKW_Q2_K] = SK_FN(dequant_q2_K);
+    t->dequant[SKW_Q3_K] = SK_FN(dequant_q3_K);
     t->dequant[SKW_Q4_K] = SK_FN(dequant_q4_K);
     t->dequant[SKW_Q5_K] = SK_FN(dequant_q5_K);
     t->dequant[SKW_Q6_K] = SK_FN(dequant_q6_K);
+    t->dequant[SKW_IQ4_NL] = SK_FN(dequant_iq4_nl);
+    t->dequant[SKW_IQ4_XS] = SK_FN(dequant_iq4_xs);
     t->dequant_q8_0 = SK_FN(dequant_q8_0);
     t->dequant_q8_1 = SK_FN(dequant_q8_1);
     t->dequant_q8_K = SK_FN(dequant_q8_K);

@@ -84,9 +84,9 @@ size_t sk_type_size(int type) { return sk_tsize(type); }
 int sk_vec_dot_type(int weight_type) {
     switch (weight_type) {
     case SK_F32: case SK_F16: case SK_BF16: return SK_F32;
-    case SK_Q4_0: case SK_Q5_0: case SK_Q8_0: return SK_Q8_0;
+    case SK_Q4_0: case SK_Q5_0: case SK_Q8_0: case SK_IQ4_NL: return SK_Q8_0;
     case SK_Q4_1: case SK_Q5_1: return SK_Q8_1;
-    case SK_Q4_K: case SK_Q5_K: case SK_Q6_K: return SK_Q8_K;
+    case SK_Q2_K: case SK_Q3_K: case SK_Q4_K: case SK_Q5_K: case SK_Q6_K: case SK_IQ4_XS: return SK_Q8_K;
     default: return -1;
     }
 }

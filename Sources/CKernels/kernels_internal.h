@@ -27,6 +27,7 @@
 #define QK5_1 32
 #define QK8_0 32
 #define QK8_1 32
+#define QK4_NL 32
 #define QK_K 256
 #define K_SCALE_SIZE 12
 
@@ -38,6 +39,8 @@ typedef struct { sk_half d; uint8_t qh[4]; uint8_t qs[QK5_0 / 2]; } block_q5_0;
 typedef struct { sk_half d, m; uint8_t qh[4]; uint8_t qs[QK5_1 / 2]; } block_q5_1;
 typedef struct { sk_half d; int8_t qs[QK8_0]; } block_q8_0;
 typedef struct { sk_half d, s; int8_t qs[QK8_1]; } block_q8_1;
+typedef struct { uint8_t scales[QK_K / 16]; uint8_t qs[QK_K / 4]; sk_half d, dmin; } block_q2_K;
+typedef struct { uint8_t hmask[QK_K / 8]; uint8_t qs[QK_K / 4]; uint8_t scales[12]; sk_half d; } block_q3_K;
 typedef struct { sk_half d, dmin; uint8_t scales[K_SCALE_SIZE]; uint8_t qs[QK_K / 2]; } block_q4_K;
 typedef struct {
     sk_half d, dmin;
@@ -47,6 +50,8 @@ typedef struct {
 } block_q5_K;
 typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; sk_half d; } block_q6_K;
 typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } block_q8_K;
+typedef struct { sk_half d; uint8_t qs[QK4_NL / 2]; } block_iq4_nl;
+typedef struct { sk_half d; uint16_t scales_h; uint8_t scales_l[QK_K / 64]; uint8_t qs[QK_K / 2]; } block_iq4_xs;
 
 _Static_assert(sizeof(block_q4_0) == 18, "q4_0 size");
 _Static_assert(sizeof(block_q4_1) == 20, "q4_1 size");
@@ -54,10 +59,17 @@ _Static_assert(sizeof(block_q5_0) == 22, "q5_0 size");
 _Static_assert(sizeof(block_q5_1) == 24, "q5_1 size");
 _Static_assert(sizeof(block_q8_0) == 34, "q8_0 size");
 _Static_assert(sizeof(block_q8_1) == 36, "q8_1 size");
+_Static_assert(sizeof(block_q2_K) == 84, "q2_K size");
+_Static_assert(sizeof(block_q3_K) == 110, "q3_K size");
 _Static_assert(sizeof(block_q4_K) == 144, "q4_K size");
 _Static_assert(sizeof(block_q5_K) == 176, "q5_K size");
 _Static_assert(sizeof(block_q6_K) == 210, "q6_K size");
 _Static_assert(sizeof(block_q8_K) == 292, "q8_K size");
+_Static_assert(sizeof(block_iq4_nl) == 18, "iq4_nl size");
+_Static_assert(sizeof(block_iq4_xs) == 136, "iq4_xs size");
+
+/// The 16 non-uniform levels of IQ4_NL and IQ4_XS (GGML's kvalues_iq4nl): a 4-bit index selects one.
+static const int8_t sk_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 // ---------------------------------------------------------------------------------------------
 // Scalar half/bfloat conversions (bit-exact with F16C: round to nearest even, subnormals, inf;
@@ -143,8 +155,8 @@ SK_INLINE int64_t sk_act_nbp(int64_t nb) { return sk_round_up(nb, 8); }
 SK_INLINE int sk_blck(int type) {
     switch (type) {
     case SK_F32: case SK_F16: case SK_BF16: return 1;
-    case SK_Q4_0: case SK_Q4_1: case SK_Q5_0: case SK_Q5_1: case SK_Q8_0: case SK_Q8_1: return 32;
-    case SK_Q4_K: case SK_Q5_K: case SK_Q6_K: case SK_Q8_K: return QK_K;
+    case SK_Q4_0: case SK_Q4_1: case SK_Q5_0: case SK_Q5_1: case SK_Q8_0: case SK_Q8_1: case SK_IQ4_NL: return 32;
+    case SK_Q2_K: case SK_Q3_K: case SK_Q4_K: case SK_Q5_K: case SK_Q6_K: case SK_Q8_K: case SK_IQ4_XS: return QK_K;
     default: return 0;
     }
 }
@@ -159,16 +171,23 @@ SK_INLINE size_t sk_tsize(int type) {
     case SK_Q5_1: return sizeof(block_q5_1);
     case SK_Q8_0: return sizeof(block_q8_0);
     case SK_Q8_1: return sizeof(block_q8_1);
+    case SK_Q2_K: return sizeof(block_q2_K);
+    case SK_Q3_K: return sizeof(block_q3_K);
     case SK_Q4_K: return sizeof(block_q4_K);
     case SK_Q5_K: return sizeof(block_q5_K);
     case SK_Q6_K: return sizeof(block_q6_K);
     case SK_Q8_K: return sizeof(block_q8_K);
+    case SK_IQ4_NL: return sizeof(block_iq4_nl);
+    case SK_IQ4_XS: return sizeof(block_iq4_xs);
     default: return 0;
     }
 }
 
 // Index of a weight type in the dispatch tables, -1 if unsupported.
-enum { SKW_F32, SKW_F16, SKW_BF16, SKW_Q4_0, SKW_Q4_1, SKW_Q5_0, SKW_Q5_1, SKW_Q8_0, SKW_Q4_K, SKW_Q5_K, SKW_Q6_K, SKW_COUNT };
+enum {
+    SKW_F32, SKW_F16, SKW_BF16, SKW_Q4_0, SKW_Q4_1, SKW_Q5_0, SKW_Q5_1, SKW_Q8_0, SKW_Q2_K, SKW_Q3_K, SKW_Q4_K,
+    SKW_Q5_K, SKW_Q6_K, SKW_IQ4_NL, SKW_IQ4_XS, SKW_COUNT
+};
 
 SK_INLINE int sk_weight_index(int type) {
     switch (type) {
@@ -180,9 +199,13 @@ SK_INLINE int sk_weight_index(int type) {
     case SK_Q5_0: return SKW_Q5_0;
     case SK_Q5_1: return SKW_Q5_1;
     case SK_Q8_0: return SKW_Q8_0;
+    case SK_Q2_K: return SKW_Q2_K;
+    case SK_Q3_K: return SKW_Q3_K;
     case SK_Q4_K: return SKW_Q4_K;
     case SK_Q5_K: return SKW_Q5_K;
     case SK_Q6_K: return SKW_Q6_K;
+    case SK_IQ4_NL: return SKW_IQ4_NL;
+    case SK_IQ4_XS: return SKW_IQ4_XS;
     default: return -1;
     }
 }

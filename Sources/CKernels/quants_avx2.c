@@ -38,6 +38,12 @@
 // they must be unrolled completely (otherwise shuffle masks get built at run time).
 #define UNROLL _Pragma("clang loop unroll(full)")
 
+// The results of a tile: out[c * os + r] = the sum of accumulator (r, c)'s lanes.
+SK_INLINE void store_tile(const int NR, const int NC, __m256 (*acc)[MAXC], float *SK_RESTRICT out, int64_t os) {
+    UNROLL for (int c = 0; c < NC; c++)
+        UNROLL for (int r = 0; r < NR; r++) out[(int64_t)c * os + r] = hsum8(acc[r][c]);
+}
+
 // One half, converted and broadcast to 8 lanes (vpbroadcastw + vcvtph2ps). Scales are kept as
 // vectors on purpose: a scalar conversion (_cvtsh_ss) is lowered to a vpinsrw into an arbitrary
 // register, often an accumulator, which chains each block's scale to the previous block's result.
@@ -223,14 +229,14 @@ static void quant_q8_K_avx2(const float *SK_RESTRICT x, void *SK_RESTRICT dst, i
 // Weights enter the integer dot products unsigned where possible (Q4_0: q, Q5_0: q, value = q - 8
 // or q - 16; Q4_1/Q5_1: q, value = d q + m) and the constant part is applied once per block in
 // float from the side table: Q4_0/Q5_0 add dx * (-8 or -16) * (dy sum qy); Q4_1/Q5_1 add m * s.
-// Q8_0 weights use the sign trick. Per (row, token), blocks go in steps of 8:
+// Q8_0 weights and IQ4_NL's levels (looked up with vpshufb) are signed and use the sign trick. Per (row, token), blocks go in steps of 8:
 //   scale[k] = dx[k] * dy[k] and corr[k] for the 8 blocks (dx, m gathered and converted at once),
 //   t0 = fmadd(scale[0], p0, corr), t1 = mul(scale[1], p1), then even blocks fmadd into t0 and odd
 //   ones into t1; acc += t0 + t1
 // and leftover blocks one at a time: acc += fmadd(scale, p, corr). Final: horizontal sum of acc.
 // The sequence per (row, token) is the same for every micro-kernel shape.
 
-enum { KQ4_0, KQ4_1, KQ5_0, KQ5_1, KQ8_0 };
+enum { KQ4_0, KQ4_1, KQ5_0, KQ5_1, KQ8_0, KIQ4_NL };
 
 SK_INLINE size_t wblock_bytes(const int kind) {
     switch (kind) {
@@ -238,11 +244,15 @@ SK_INLINE size_t wblock_bytes(const int kind) {
     case KQ4_1: return sizeof(block_q4_1);
     case KQ5_0: return sizeof(block_q5_0);
     case KQ5_1: return sizeof(block_q5_1);
+    case KIQ4_NL: return sizeof(block_iq4_nl);
     default: return sizeof(block_q8_0);
     }
 }
 
 SK_INLINE int kind_has_min(const int kind) { return kind == KQ4_1 || kind == KQ5_1; }
+
+// weights that enter the integer dot product signed (so with no constant term to correct)
+SK_INLINE int kind_is_signed(const int kind) { return kind == KQ8_0 || kind == KIQ4_NL; }
 
 // weight value offset folded into the correction term for the unsigned symmetric kinds
 SK_INLINE float kind_offset(const int kind) { return kind == KQ4_0 ? -8.0f : kind == KQ5_0 ? -16.0f : 0.0f; }
@@ -269,9 +279,13 @@ SK_INLINE __m256 gather_h(const int M, const uint8_t *p, size_t stride) {
     return _mm256_cvtph_ps(_mm_set_epi64x(0, (long long)lo));
 }
 
+// IQ4_NL's 16 levels in both 128-bit lanes, the table of a vpshufb from 4-bit indices
+SK_INLINE __m256i iq4nl_table(void) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)sk_iq4nl_values)); }
+
 // The 32 quantized weights of one block, as the integer dot product wants them.
 SK_INLINE __m256i load_wq(const int kind, const uint8_t *b) {
     switch (kind) {
+    case KIQ4_NL: return _mm256_shuffle_epi8(iq4nl_table(), unpack_nibbles16(b + 2));
     case KQ4_0: return unpack_nibbles16(b + 2);
     case KQ4_1: return unpack_nibbles16(b + 4);
     case KQ5_0: return _mm256_or_si256(unpack_nibbles16(b + 6), _mm256_and_si256(bits_to_bytes32(b + 2), _mm256_set1_epi8(0x10)));
@@ -281,7 +295,7 @@ SK_INLINE __m256i load_wq(const int kind, const uint8_t *b) {
 }
 
 SK_INLINE __m256 block_dot(const int kind, __m256i wq, __m256i aq) {
-    return _mm256_cvtepi32_ps(kind == KQ8_0 ? dot_i8(wq, aq) : dot_u8(wq, aq));
+    return _mm256_cvtepi32_ps(kind_is_signed(kind) ? dot_i8(wq, aq) : dot_u8(wq, aq));
 }
 
 #if defined(SK_QUANT_VNNI512)
@@ -307,6 +321,9 @@ SK_INLINE __m512i load_wq2(const int kind, const uint8_t *b, size_t wbs) {
     switch (kind) {
     case KQ4_0: return unpack_nibbles16x2(b + 2, c + 2);
     case KQ4_1: return unpack_nibbles16x2(b + 4, c + 4);
+    case KIQ4_NL:
+        return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)sk_iq4nl_values)),
+                                   unpack_nibbles16x2(b + 2, c + 2));
     case KQ5_0:
     case KQ5_1: {
         const size_t qh = kind == KQ5_0 ? 2 : 4;
@@ -322,7 +339,7 @@ SK_INLINE __m512i load_wq2(const int kind, const uint8_t *b, size_t wbs) {
 
 // block_dot for two blocks at once (one per 256-bit half)
 SK_INLINE __m512 block_dot2(const int kind, __m512i wq, __m512i aq) {
-    if (kind != KQ8_0) return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wq, aq));
+    if (!kind_is_signed(kind)) return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wq, aq));
     // the sign trick of dot_i8: |w| unsigned, the activation negated where w < 0
     const __m512i sy = _mm512_mask_sub_epi8(aq, _mm512_movepi8_mask(wq), _mm512_setzero_si512(), aq);
     return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(wq), sy));
@@ -343,7 +360,7 @@ SK_INLINE void b32_step(const int kind, const int NR, const int NC, const int M,
                         __m256 (*acc)[MAXC]) {
     const size_t wbs = wblock_bytes(kind);
     const int hm = kind_has_min(kind);
-    const int hc = kind != KQ8_0;
+    const int hc = !kind_is_signed(kind);
     const size_t abs_ = hm ? sizeof(block_q8_1) : sizeof(block_q8_0);
     const size_t aqo = hm ? 4 : 2;
     const __m256 koff = _mm256_set1_ps(kind_offset(kind));
@@ -418,7 +435,7 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
                       const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const size_t wbs = wblock_bytes(kind);
     const int hm = kind_has_min(kind);
-    const int hc = kind != KQ8_0;  // has a correction term
+    const int hc = !kind_is_signed(kind);  // has a correction term
     const size_t abs_ = hm ? sizeof(block_q8_1) : sizeof(block_q8_0);
     const size_t aqo = hm ? 4 : 2;  // offset of qs in the activation block
     const int64_t nb = n / 32, nbp = sk_act_nbp(nb);
@@ -470,8 +487,7 @@ SK_INLINE void mm_b32(const int kind, const int NR, const int NC, int64_t n, con
             }
         }
     }
-    UNROLL for (int c = 0; c < NC; c++)
-        UNROLL for (int r = 0; r < NR; r++) out[(int64_t)c * os + r] = hsum8(acc[r][c]);
+    store_tile(NR, NC, acc, out, os);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,6 +516,16 @@ SK_INLINE __m128i q8k_bsums_pairs(const block_q8_K *b) {
     return _mm_hadd_epi16(lo, hi);
 }
 
+// The start of a tile against Q8_K activations: weight row r at wp[r], activation row c at ap[c],
+// accumulators zero.
+SK_INLINE void q8k_tile_begin(const int NR, const int NC, const void *w, size_t ws, const void *a, size_t as,
+                              const uint8_t **wp, const block_q8_K **ap, __m256 (*acc)[MAXC]) {
+    UNROLL for (int r = 0; r < NR; r++) wp[r] = (const uint8_t *)w + (size_t)r * ws;
+    UNROLL for (int c = 0; c < NC; c++) ap[c] = (const block_q8_K *)((const uint8_t *)a + (size_t)c * as);
+    UNROLL for (int r = 0; r < NR; r++)
+        UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_setzero_ps();
+}
+
 SK_INLINE void mm_q45_K(const int is5, const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
                         const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const int64_t nb = n / QK_K;
@@ -507,10 +533,7 @@ SK_INLINE void mm_q45_K(const int is5, const int NR, const int NC, int64_t n, co
     const uint8_t *wp[MAXR];
     const block_q8_K *ap[MAXC];
     __m256 acc[MAXR][MAXC];
-    UNROLL for (int r = 0; r < NR; r++) wp[r] = (const uint8_t *)w + (size_t)r * ws;
-    UNROLL for (int c = 0; c < NC; c++) ap[c] = (const block_q8_K *)((const uint8_t *)a + (size_t)c * as);
-    UNROLL for (int r = 0; r < NR; r++)
-        UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_setzero_ps();
+    q8k_tile_begin(NR, NC, w, ws, a, as, wp, ap, acc);
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     const __m256i m16 = _mm256_set1_epi8(0x10);
 
@@ -580,20 +603,27 @@ SK_INLINE void mm_q45_K(const int is5, const int NR, const int NC, int64_t n, co
             }
         }
     }
-    UNROLL for (int c = 0; c < NC; c++)
-        UNROLL for (int r = 0; r < NR; r++) out[(int64_t)c * os + r] = hsum8(acc[r][c]);
+    store_tile(NR, NC, acc, out, os);
+}
+
+// s8x2: 8 int16 scales in both 128-bit lanes; returns scale 2k in every int16 of the low lane and
+// scale 2k + 1 in the high lane (the multipliers of vpmaddwd for 32 values that span two 16-value groups)
+SK_INLINE __m256i pick_scale_pair(__m256i s8x2, const int k) {
+    const char a0 = (char)(4 * k), a1 = (char)(4 * k + 1), b0 = (char)(4 * k + 2), b1 = (char)(4 * k + 3);
+    const __m256i sel = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
+                                         b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1);
+    return _mm256_shuffle_epi8(s8x2, sel);
 }
 
 SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
                        const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
     const int64_t nb = n / QK_K;
-    const block_q6_K *wp[MAXR];
+    const uint8_t *rows[MAXR];
     const block_q8_K *ap[MAXC];
     __m256 acc[MAXR][MAXC];
-    UNROLL for (int r = 0; r < NR; r++) wp[r] = (const block_q6_K *)((const uint8_t *)w + (size_t)r * ws);
-    UNROLL for (int c = 0; c < NC; c++) ap[c] = (const block_q8_K *)((const uint8_t *)a + (size_t)c * as);
-    UNROLL for (int r = 0; r < NR; r++)
-        UNROLL for (int c = 0; c < NC; c++) acc[r][c] = _mm256_setzero_ps();
+    q8k_tile_begin(NR, NC, w, ws, a, as, rows, ap, acc);
+    const block_q6_K *wp[MAXR];
+    UNROLL for (int r = 0; r < NR; r++) wp[r] = (const block_q6_K *)rows[r];
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     const __m256i m3 = _mm256_set1_epi8(0x30);
 
@@ -627,10 +657,7 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
                     }
                     q[r] = _mm256_or_si256(lo, _mm256_and_si256(hi, m3));
                     // low lane: scale 2k of this half, high lane: scale 2k + 1
-                    const char a0 = (char)(4 * k), a1 = (char)(4 * k + 1), b0 = (char)(4 * k + 2), b1 = (char)(4 * k + 3);
-                    const __m256i sel = _mm256_setr_epi8(a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1, a0, a1,
-                                                         b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1);
-                    sv[r] = _mm256_shuffle_epi8(sch[r][h], sel);
+                    sv[r] = pick_scale_pair(sch[r][h], k);
                 }
                 UNROLL for (int c = 0; c < NC; c++) {
                     const __m256i y = loadu256(ap[c][i].qs + 128 * h + 32 * k);
@@ -650,8 +677,153 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
             }
         }
     }
-    UNROLL for (int c = 0; c < NC; c++)
-        UNROLL for (int r = 0; r < NR; r++) out[(int64_t)c * os + r] = hsum8(acc[r][c]);
+    store_tile(NR, NC, acc, out, os);
+}
+
+// Q2_K and Q3_K against Q8_K. 32 values at a time (value 128h + 32j + l: bits 2j, 2j+1 of
+// qs[32h + l]; Q3_K's third bit is bit 4h + j of hmask[l]) enter vpmaddubsw unsigned (Q2_K: 0..3,
+// Q3_K: low | third << 2 in 0..7) and are weighted by their 16-value group scales in int32:
+//   Q2_K: acc = fmadd(-dmin*yd, mins.bsums, acc); acc = fmadd(d*yd, sumi, acc)
+//   Q3_K: acc = fmadd(d*yd, sumi - 4 * scales.bsums, acc)   (the value is that unsigned one - 4)
+
+// the 16 signed scales (minus 32) of a Q3_K block as int16
+SK_INLINE __m256i q3k_scales(const uint8_t *s) {
+    uint32_t u[3];
+    memcpy(u, s, 12);
+    const uint32_t k4 = 0x0f0f0f0fu, k2 = 0x03030303u;
+    // scales 4k .. 4k+3: low nibbles (k = 0, 1) or high nibbles (k = 2, 3) of bytes 0-7, top bits
+    // 2k, 2k+1 of bytes 8-11
+    const __m128i v = _mm_setr_epi32((int)((u[0] & k4) | ((u[2] & k2) << 4)),
+                                     (int)((u[1] & k4) | (((u[2] >> 2) & k2) << 4)),
+                                     (int)(((u[0] >> 4) & k4) | (((u[2] >> 4) & k2) << 4)),
+                                     (int)(((u[1] >> 4) & k4) | (((u[2] >> 6) & k2) << 4)));
+    return _mm256_cvtepi8_epi16(_mm_sub_epi8(v, _mm_set1_epi8(32)));
+}
+
+SK_INLINE void mm_q23_K(const int is3, const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
+                        const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
+    const int64_t nb = n / QK_K;
+    const size_t wbs = is3 ? sizeof(block_q3_K) : sizeof(block_q2_K);
+    const uint8_t *wp[MAXR];
+    const block_q8_K *ap[MAXC];
+    __m256 acc[MAXR][MAXC];
+    q8k_tile_begin(NR, NC, w, ws, a, as, wp, ap, acc);
+    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m256i m4 = _mm256_set1_epi8(4);
+
+    for (int64_t i = 0; i < nb; i++) {
+        __m256i sc16[MAXR], mn16[MAXR], sch[MAXR][2], hb[MAXR];
+        const uint8_t *qs[MAXR];
+        __m256 wd[MAXR], wdm[MAXR];
+        __m256i sumi[MAXR][MAXC];
+        UNROLL for (int r = 0; r < NR; r++) {
+            const uint8_t *b = wp[r] + (size_t)i * wbs;
+            if (NC == 1) sk_prefetch_stream(b, wbs);
+            if (is3) {
+                const block_q3_K *x = (const block_q3_K *)b;
+                sc16[r] = q3k_scales(x->scales);
+                mn16[r] = _mm256_setzero_si256();
+                hb[r] = loadu256(x->hmask);
+                qs[r] = x->qs;
+                wd[r] = h8(&x->d);
+                wdm[r] = wd[r];
+            } else {
+                const block_q2_K *x = (const block_q2_K *)b;
+                const __m128i raw = _mm_loadu_si128((const __m128i *)x->scales);
+                sc16[r] = _mm256_cvtepu8_epi16(_mm_and_si128(raw, _mm_set1_epi8(0x0f)));
+                mn16[r] = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0f)));
+                hb[r] = _mm256_setzero_si256();
+                qs[r] = x->qs;
+                wd[r] = h8(&x->d);
+                wdm[r] = h8(&x->dmin);
+            }
+            sch[r][0] = _mm256_permute2x128_si256(sc16[r], sc16[r], 0x00);
+            sch[r][1] = _mm256_permute2x128_si256(sc16[r], sc16[r], 0x11);
+            UNROLL for (int c = 0; c < NC; c++) sumi[r][c] = _mm256_setzero_si256();
+        }
+        UNROLL for (int h = 0; h < 2; h++) {
+            UNROLL for (int j = 0; j < 4; j++) {
+                __m256i q[MAXR], sv[MAXR];
+                UNROLL for (int r = 0; r < NR; r++) {
+                    q[r] = _mm256_and_si256(_mm256_srli_epi16(loadu256(qs[r] + 32 * h), 2 * j), m3);
+                    if (is3) {
+                        // bit 4h + j of each hmask byte -> bit 2
+                        const int bit = 4 * h + j;
+                        const __m256i t = bit <= 2 ? _mm256_slli_epi16(hb[r], 2 - bit) : _mm256_srli_epi16(hb[r], bit - 2);
+                        q[r] = _mm256_or_si256(q[r], _mm256_and_si256(t, m4));
+                    }
+                    sv[r] = pick_scale_pair(sch[r][h], j);
+                }
+                UNROLL for (int c = 0; c < NC; c++) {
+                    const __m256i y = loadu256(ap[c][i].qs + 128 * h + 32 * j);
+                    UNROLL for (int r = 0; r < NR; r++) sumi[r][c] = madd_acc(sumi[r][c], _mm256_maddubs_epi16(q[r], y), sv[r]);
+                }
+            }
+        }
+        UNROLL for (int c = 0; c < NC; c++) {
+            const __m256i bs = loadu256(ap[c][i].bsums);
+            const __m256 yd = _mm256_broadcast_ss(&ap[c][i].d);
+            UNROLL for (int r = 0; r < NR; r++) {
+                if (is3) {
+                    const __m256i corr = _mm256_madd_epi16(sc16[r], bs);
+                    const __m256i tot = _mm256_sub_epi32(sumi[r][c], _mm256_slli_epi32(corr, 2));
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], yd), _mm256_cvtepi32_ps(tot), acc[r][c]);
+                } else {
+                    const __m256 mprod = _mm256_cvtepi32_ps(_mm256_madd_epi16(mn16[r], bs));
+                    acc[r][c] = _mm256_fnmadd_ps(_mm256_mul_ps(wdm[r], yd), mprod, acc[r][c]);
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], yd), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
+                }
+            }
+        }
+    }
+    store_tile(NR, NC, acc, out, os);
+}
+
+// IQ4_XS against Q8_K: per 32-value sub-block, the levels (vpshufb of the nibbles) enter the int8 dot
+// product signed (sign trick) and are weighted by the sub-block's 6-bit scale in int32;
+// acc = fmadd(d*yd, sumi, acc) per super-block.
+SK_INLINE void mm_iq4_xs(const int NR, const int NC, int64_t n, const void *SK_RESTRICT w, size_t ws,
+                         const void *SK_RESTRICT a, size_t as, float *SK_RESTRICT out, int64_t os) {
+    const int64_t nb = n / QK_K;
+    const uint8_t *rows[MAXR];
+    const block_q8_K *ap[MAXC];
+    __m256 acc[MAXR][MAXC];
+    q8k_tile_begin(NR, NC, w, ws, a, as, rows, ap, acc);
+    const block_iq4_xs *wp[MAXR];
+    UNROLL for (int r = 0; r < NR; r++) wp[r] = (const block_iq4_xs *)rows[r];
+    const __m256i table = iq4nl_table();
+
+    for (int64_t i = 0; i < nb; i++) {
+        // scale b of row r in both halves of a 32-bit word (the vpmaddwd multiplier, as in mm_q45_K)
+        int32_t scd[MAXR][8];
+        __m256i sumi[MAXR][MAXC];
+        UNROLL for (int r = 0; r < NR; r++) {
+            if (NC == 1) sk_prefetch_stream(&wp[r][i], sizeof(block_iq4_xs));
+            UNROLL for (int b = 0; b < 8; b++) scd[r][b] = (int32_t)((uint32_t)(uint16_t)sk_iq4xs_scale(&wp[r][i], b) * 0x10001u);
+            UNROLL for (int c = 0; c < NC; c++) sumi[r][c] = _mm256_setzero_si256();
+        }
+        UNROLL for (int b = 0; b < 8; b++) {
+            __m256i wq[MAXR], aw[MAXR], sv[MAXR];
+            UNROLL for (int r = 0; r < NR; r++) {
+                wq[r] = _mm256_shuffle_epi8(table, unpack_nibbles16(wp[r][i].qs + 16 * b));
+                aw[r] = _mm256_sign_epi8(wq[r], wq[r]);
+                sv[r] = _mm256_set1_epi32(scd[r][b]);
+            }
+            UNROLL for (int c = 0; c < NC; c++) {
+                const __m256i y = loadu256(ap[c][i].qs + 32 * b);
+                UNROLL for (int r = 0; r < NR; r++) {
+                    const __m256i p = _mm256_maddubs_epi16(aw[r], _mm256_sign_epi8(y, wq[r]));
+                    sumi[r][c] = madd_acc(sumi[r][c], p, sv[r]);
+                }
+            }
+        }
+        UNROLL for (int c = 0; c < NC; c++) {
+            const __m256 yd = _mm256_broadcast_ss(&ap[c][i].d);
+            UNROLL for (int r = 0; r < NR; r++)
+                acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(h8(&wp[r][i].d), yd), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
+        }
+    }
+    store_tile(NR, NC, acc, out, os);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -739,9 +911,13 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
 #define C_Q5_0(NR_, NC_) mm_b32(KQ5_0, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_Q5_1(NR_, NC_) mm_b32(KQ5_1, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_Q8_0(NR_, NC_) mm_b32(KQ8_0, NR_, NC_, n, w, ws, a, as, out, os)
+#define C_IQ4_NL(NR_, NC_) mm_b32(KIQ4_NL, NR_, NC_, n, w, ws, a, as, out, os)
+#define C_Q2_K(NR_, NC_) mm_q23_K(0, NR_, NC_, n, w, ws, a, as, out, os)
+#define C_Q3_K(NR_, NC_) mm_q23_K(1, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_Q4_K(NR_, NC_) mm_q45_K(0, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_Q5_K(NR_, NC_) mm_q45_K(1, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_Q6_K(NR_, NC_) mm_q6_K(NR_, NC_, n, w, ws, a, as, out, os)
+#define C_IQ4_XS(NR_, NC_) mm_iq4_xs(NR_, NC_, n, w, ws, a, as, out, os)
 #define C_F32(NR_, NC_) mm_float(KF32, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_F16(NR_, NC_) mm_float(KF16, NR_, NC_, n, w, ws, a, as, out, os)
 #define C_BF16(NR_, NC_) mm_float(KBF16, NR_, NC_, n, w, ws, a, as, out, os)
@@ -751,9 +927,13 @@ SK_MM_SHAPES(mm_q4_1, C_Q4_1)
 SK_MM_SHAPES(mm_q5_0, C_Q5_0)
 SK_MM_SHAPES(mm_q5_1, C_Q5_1)
 SK_MM_SHAPES(mm_q8_0, C_Q8_0)
+SK_MM_SHAPES(mm_iq4_nl, C_IQ4_NL)
+SK_MM_SHAPES(mm_q2_K, C_Q2_K)
+SK_MM_SHAPES(mm_q3_K, C_Q3_K)
 SK_MM_SHAPES(mm_q4_K, C_Q4_K)
 SK_MM_SHAPES(mm_q5_K, C_Q5_K)
 SK_MM_SHAPES(mm_q6_K, C_Q6_K)
+SK_MM_SHAPES(mm_iq4_xs, C_IQ4_XS)
 SK_MM_SHAPES(mm_f32, C_F32)
 SK_MM_SHAPES(mm_f16, C_F16)
 SK_MM_SHAPES(mm_bf16, C_BF16)
@@ -790,9 +970,13 @@ void SK_QUANT_FILL(sk_table *t) {
     SK_SET_SHAPES(SKW_Q5_0, mm_q5_0, SK_B32_ROWS, 4);
     SK_SET_SHAPES(SKW_Q5_1, mm_q5_1, SK_B32_ROWS, 4);
     SK_SET_SHAPES(SKW_Q8_0, mm_q8_0, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_IQ4_NL, mm_iq4_nl, SK_B32_ROWS, 4);
+    SK_SET_SHAPES(SKW_Q2_K, mm_q2_K, 1, 4);
+    SK_SET_SHAPES(SKW_Q3_K, mm_q3_K, 1, 4);
     SK_SET_SHAPES(SKW_Q4_K, mm_q4_K, 1, 4);
     SK_SET_SHAPES(SKW_Q5_K, mm_q5_K, 1, 4);
     SK_SET_SHAPES(SKW_Q6_K, mm_q6_K, 1, 4);
+    SK_SET_SHAPES(SKW_IQ4_XS, mm_iq4_xs, 1, 4);
     SK_SET_SHAPES(SKW_F32, mm_f32, 2, 3);
     SK_SET_SHAPES(SKW_F16, mm_f16, 2, 3);
     SK_SET_SHAPES(SKW_BF16, mm_bf16, 2, 3);

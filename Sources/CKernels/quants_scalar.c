@@ -290,6 +290,89 @@ static float dot_q6_K_scalar(int64_t n, const void *SK_RESTRICT vw, const void *
     return sumf;
 }
 
+// Q2_K: sum_g sc_g * dot_g with 2-bit unsigned values, minus the mins term sum_g m_g * bsums[g]
+// (groups of 16 are Q8_K's bsums groups).
+static float dot_q2_K_scalar(int64_t n, const void *SK_RESTRICT vw, const void *SK_RESTRICT va) {
+    const block_q2_K *x = (const block_q2_K *)vw;
+    const block_q8_K *y = (const block_q8_K *)va;
+    const int64_t nb = n / QK_K;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t sumi = 0, summ = 0;
+        for (int g = 0; g < 16; g++) {
+            const uint8_t *q = x[i].qs + 32 * (g / 8) + 16 * (g & 1);
+            const int8_t *a = y[i].qs + 16 * g;
+            const int shift = 2 * ((g / 2) & 3);
+            int32_t s = 0;
+            for (int l = 0; l < 16; l++) s += ((q[l] >> shift) & 3) * a[l];
+            sumi += (x[i].scales[g] & 0x0f) * s;
+            summ += (x[i].scales[g] >> 4) * y[i].bsums[g];
+        }
+        sumf += (H2F(x[i].d) * y[i].d) * (float)sumi - (H2F(x[i].dmin) * y[i].d) * (float)summ;
+    }
+    return sumf;
+}
+
+// Q3_K: signed 3-bit values (low | third << 2) - 4 with signed 6-bit group scales, exact in int32.
+static float dot_q3_K_scalar(int64_t n, const void *SK_RESTRICT vw, const void *SK_RESTRICT va) {
+    const block_q3_K *x = (const block_q3_K *)vw;
+    const block_q8_K *y = (const block_q8_K *)va;
+    const int64_t nb = n / QK_K;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t sumi = 0;
+        for (int g = 0; g < 16; g++) {
+            const uint8_t *q = x[i].qs + 32 * (g / 8) + 16 * (g & 1);
+            const uint8_t *hm = x[i].hmask + 16 * (g & 1);
+            const int8_t *a = y[i].qs + 16 * g;
+            const int shift = 2 * ((g / 2) & 3), bit = g / 2;
+            int32_t s = 0;
+            for (int l = 0; l < 16; l++) s += (((q[l] >> shift) & 3) - ((hm[l] >> bit) & 1 ? 0 : 4)) * a[l];
+            sumi += sk_q3k_scale(x[i].scales, g) * s;
+        }
+        sumf += (H2F(x[i].d) * y[i].d) * (float)sumi;
+    }
+    return sumf;
+}
+
+static float dot_iq4_nl_scalar(int64_t n, const void *SK_RESTRICT vw, const void *SK_RESTRICT va) {
+    const block_iq4_nl *x = (const block_iq4_nl *)vw;
+    const block_q8_0 *y = (const block_q8_0 *)va;
+    const int64_t nb = n / QK4_NL;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < nb; i++) {
+        int sumi = 0;
+        for (int j = 0; j < QK4_NL / 2; j++) {
+            sumi += sk_iq4nl_values[x[i].qs[j] & 0x0f] * y[i].qs[j];
+            sumi += sk_iq4nl_values[x[i].qs[j] >> 4] * y[i].qs[j + QK4_NL / 2];
+        }
+        sumf += (H2F(x[i].d) * H2F(y[i].d)) * (float)sumi;
+    }
+    return sumf;
+}
+
+static float dot_iq4_xs_scalar(int64_t n, const void *SK_RESTRICT vw, const void *SK_RESTRICT va) {
+    const block_iq4_xs *x = (const block_iq4_xs *)vw;
+    const block_q8_K *y = (const block_q8_K *)va;
+    const int64_t nb = n / QK_K;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t sumi = 0;
+        for (int b = 0; b < QK_K / 32; b++) {
+            const uint8_t *q = x[i].qs + 16 * b;
+            const int8_t *a = y[i].qs + 32 * b;
+            int32_t s = 0;
+            for (int j = 0; j < 16; j++) {
+                s += sk_iq4nl_values[q[j] & 0x0f] * a[j];
+                s += sk_iq4nl_values[q[j] >> 4] * a[j + 16];
+            }
+            sumi += sk_iq4xs_scale(&x[i], b) * s;
+        }
+        sumf += (H2F(x[i].d) * y[i].d) * (float)sumi;
+    }
+    return sumf;
+}
+
 static float dot_f32_w_scalar(int64_t n, const void *SK_RESTRICT vw, const void *SK_RESTRICT va) {
     const float *w = (const float *)vw, *a = (const float *)va;
     float s = 0.0f;
@@ -328,8 +411,12 @@ void sk_fill_scalar_table(sk_table *t) {
     t->w[SKW_Q5_0].dot = dot_q5_0_scalar;
     t->w[SKW_Q5_1].dot = dot_q5_1_scalar;
     t->w[SKW_Q8_0].dot = dot_q8_0_scalar;
+    t->w[SKW_Q2_K].dot = dot_q2_K_scalar;
+    t->w[SKW_Q3_K].dot = dot_q3_K_scalar;
     t->w[SKW_Q4_K].dot = dot_q4_K_scalar;
     t->w[SKW_Q5_K].dot = dot_q5_K_scalar;
     t->w[SKW_Q6_K].dot = dot_q6_K_scalar;
+    t->w[SKW_IQ4_NL].dot = dot_iq4_nl_scalar;
+    t->w[SKW_IQ4_XS].dot = dot_iq4_xs_scalar;
     sk_fill_float_ops_scalar(t);
 }

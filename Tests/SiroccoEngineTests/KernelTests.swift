@@ -35,7 +35,8 @@ struct KernelTests {
         var activationFloats: [Float] { activation_f32_bits.map { Float(bitPattern: $0) } }
     }
 
-    static let fixtureTypes = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
+    static let fixtureTypes = ["F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+                               "IQ4_NL", "IQ4_XS"]
     /// 1 = scalar path, 0 = the CPU's best path (AVX2 with its VNNI / AVX-512 / AVX512-FP16
     /// additions), 2 = plain AVX2 (when the CPU has it)
     static let modes: [Int32] = [1, 0, 2]
@@ -67,9 +68,13 @@ struct KernelTests {
         case "Q5_0": return Int32(SK_Q5_0)
         case "Q5_1": return Int32(SK_Q5_1)
         case "Q8_0": return Int32(SK_Q8_0)
+        case "Q2_K": return Int32(SK_Q2_K)
+        case "Q3_K": return Int32(SK_Q3_K)
         case "Q4_K": return Int32(SK_Q4_K)
         case "Q5_K": return Int32(SK_Q5_K)
         case "Q6_K": return Int32(SK_Q6_K)
+        case "IQ4_NL": return Int32(SK_IQ4_NL)
+        case "IQ4_XS": return Int32(SK_IQ4_XS)
         default: return -1
         }
     }
@@ -95,6 +100,7 @@ struct KernelTests {
 
     /// `rows` random weight rows of `n` values: random block bytes with finite f16 scales in
     /// [1e-3, 1e-1] (mins of either sign for Q4_1/Q5_1), or random normal values for float types.
+    /// Random Q2_K/Q3_K/IQ4_XS scale bytes cover every 4- and 6-bit scale, IQ4 nibbles every level.
     static func randomWeights(_ type: Int32, rows: Int, n: Int, rng: inout SplitMix64) -> [UInt8] {
         let bs = Int(sk_block_size(type)), ts = Int(sk_type_size(type))
         let nb = rows * n / bs
@@ -108,7 +114,7 @@ struct KernelTests {
                 for k in 0..<4 { w[o + k] = UInt8((v >> (8 * UInt32(k))) & 0xff) }
             case SK_F16: put16(&w, o, halfBits(normal(&rng)))
             case SK_BF16: put16(&w, o, UInt16(normal(&rng).bitPattern >> 16))
-            case SK_Q4_0, SK_Q5_0, SK_Q8_0: put16(&w, o, scale())
+            case SK_Q4_0, SK_Q5_0, SK_Q8_0, SK_IQ4_NL, SK_IQ4_XS: put16(&w, o, scale())
             case SK_Q4_1, SK_Q5_1:
                 put16(&w, o, scale())
                 put16(&w, o + 2, scale() | (Bool.random(using: &rng) ? 0x8000 : 0))
@@ -116,6 +122,10 @@ struct KernelTests {
                 put16(&w, o, scale())
                 put16(&w, o + 2, scale())
             case SK_Q6_K: put16(&w, o + 208, scale())
+            case SK_Q2_K:
+                put16(&w, o + 80, scale())
+                put16(&w, o + 82, scale())
+            case SK_Q3_K: put16(&w, o + 108, scale())
             default: break
             }
         }
@@ -306,7 +316,7 @@ struct KernelTests {
         }
     }
 
-    @Test(arguments: ["Q4_0", "Q5_0", "Q8_0"], modes)
+    @Test(arguments: ["Q4_0", "Q5_0", "Q8_0", "IQ4_NL"], modes)
     func q8_0ActivationMatchesGGUFPy(name: String, mode: Int32) throws {
         Self.usePath(mode)
         defer { sk_init_thread(-1) }
@@ -320,8 +330,9 @@ struct KernelTests {
     // MARK: - Dot products
 
     /// |min offset| of every weight value, the part of w_i = d q_i - off_i (or + m) that the kernels
-    /// handle separately (Q4_1/Q5_1: m of the block; Q4_K/Q5_K: dmin * m_j of the sub-block), 0 for
-    /// other types. Decoded independently of the C code (GGML's get_scale_min_k4 packing).
+    /// handle separately (Q4_1/Q5_1: m of the block; Q4_K/Q5_K: dmin * m_j of the sub-block; Q2_K:
+    /// dmin * m_g of the 16-value group), 0 for other types. Decoded independently of the C code
+    /// (GGML's get_scale_min_k4 packing; Q2_K's min is the high nibble of the group's scale byte).
     static func minOffsets(_ type: Int32, _ blocks: [UInt8], rowOffset: Int, n: Int) -> [Double] {
         let ts = Int(sk_type_size(type))
         var off = [Double](repeating: 0, count: n)
@@ -339,6 +350,14 @@ struct KernelTests {
                 for j in 0..<8 {
                     let m = j < 4 ? Int(q[j + 4] & 63) : Int(q[j + 4] >> 4) | Int(q[j] >> 6) << 4
                     for i in 0..<32 { off[256 * sb + 32 * j + i] = dmin * Double(m) }
+                }
+            }
+        case SK_Q2_K:
+            for sb in 0..<(n / 256) {
+                let o = rowOffset + sb * ts
+                let dmin = abs(Double(Float(Float16(bitPattern: get16(blocks, o + 82)))))
+                for g in 0..<16 {
+                    for i in 0..<16 { off[256 * sb + 16 * g + i] = dmin * Double(blocks[o + g] >> 4) }
                 }
             }
         default: break
@@ -437,7 +456,8 @@ struct KernelTests {
         }
     }
 
-    static let allWeightTypes = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
+    static let allWeightTypes = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
+                                 "Q6_K", "IQ4_NL", "IQ4_XS"]
 
     @Test(arguments: allWeightTypes)
     func avx2AndScalarPathsAgree(name: String) throws {
@@ -524,7 +544,7 @@ struct KernelTests {
 
     // The VNNI builds of the quantized kernels claim the plain AVX2 results bit for bit (the integer
     // sums are exact either way), including the wider prompt tiles.
-    @Test(arguments: ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"])
+    @Test(arguments: ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"])
     func cpuAdditionsMatchPlainAVX2(name: String) {
         defer { sk_init_thread(-1) }
         let type = Self.typeID(name)
@@ -557,7 +577,7 @@ struct KernelTests {
     }
 
     // enough rows for several row tiles of sk_matmul (at most 256 rows per tile)
-    @Test(arguments: ["Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16"], modes)
+    @Test(arguments: ["Q4_0", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q6_K", "IQ4_NL", "IQ4_XS", "F16"], modes)
     func matmulAcrossRowTiles(name: String, mode: Int32) {
         Self.usePath(mode)
         defer { sk_init_thread(-1) }
@@ -775,15 +795,23 @@ struct KernelTests {
             (SK_F32, 1, 4, Int32(SK_F32)), (SK_F16, 1, 2, Int32(SK_F32)), (SK_BF16, 1, 2, Int32(SK_F32)),
             (SK_Q4_0, 32, 18, Int32(SK_Q8_0)), (SK_Q4_1, 32, 20, Int32(SK_Q8_1)), (SK_Q5_0, 32, 22, Int32(SK_Q8_0)),
             (SK_Q5_1, 32, 24, Int32(SK_Q8_1)), (SK_Q8_0, 32, 34, Int32(SK_Q8_0)), (SK_Q8_1, 32, 36, -1),
+            (SK_Q2_K, 256, 84, Int32(SK_Q8_K)), (SK_Q3_K, 256, 110, Int32(SK_Q8_K)),
             (SK_Q4_K, 256, 144, Int32(SK_Q8_K)), (SK_Q5_K, 256, 176, Int32(SK_Q8_K)), (SK_Q6_K, 256, 210, Int32(SK_Q8_K)),
-            (SK_Q8_K, 256, 292, -1),
+            (SK_Q8_K, 256, 292, -1), (SK_IQ4_NL, 32, 18, Int32(SK_Q8_0)), (SK_IQ4_XS, 256, 136, Int32(SK_Q8_K)),
         ]
         for (t, bs, ts, vt) in table {
             #expect(sk_block_size(Int32(t)) == bs)
             #expect(sk_type_size(Int32(t)) == ts)
             #expect(sk_vec_dot_type(Int32(t)) == vt)
         }
-        #expect(sk_vec_dot_type(10) == -1)  // Q2_K: not supported
+        #expect(sk_vec_dot_type(16) == -1)  // IQ2_XXS: not supported
+        // the engine's list of weight types is the kernels' list
+        for t in GGMLType.allCases {
+            #expect(t.isSupportedForWeights == (sk_vec_dot_type(Int32(t.rawValue)) >= 0), "\(t)")
+            if t.isSupportedForWeights {
+                #expect(Int(sk_block_size(Int32(t.rawValue))) == t.blockSize && Int(sk_type_size(Int32(t.rawValue))) == t.blockBytes, "\(t)")
+            }
+        }
         #expect(sk_activation_row_bytes(Int32(SK_Q4_K), 4096) == 16 * 292)
         // Q8_0/Q8_1 rows: blocks, padded to 32 bytes, then two float tables of nb rounded up to 8
         #expect(sk_activation_row_bytes(Int32(SK_Q4_1), 4096) == 128 * 36 + 2 * 128 * 4)

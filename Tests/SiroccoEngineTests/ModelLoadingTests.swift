@@ -116,14 +116,14 @@ import Testing
     @Test func tensorTypeTheEngineCannotComputeWithIsNamed() throws {
         var w = GGUFTestWriter()
         w.metadata = [("general.architecture", .string("llama"))]
-        // a [256, 2] Q2_K matrix (84 bytes per 256-element block)
-        w.tensors = [GGUFTestWriter.Tensor(name: "x", dims: [256, 2], type: 10, data: [UInt8](repeating: 0, count: 168))]
+        // a [256, 2] IQ2_XXS matrix (66 bytes per 256-element block)
+        w.tensors = [GGUFTestWriter.Tensor(name: "x", dims: [256, 2], type: 16, data: [UInt8](repeating: 0, count: 132))]
         let file = try open(w)
-        #expect(throws: ModelError.unsupportedTensorType(file: file.path, tensor: "x", type: "Q2_K")) {
+        #expect(throws: ModelError.unsupportedTensorType(file: file.path, tensor: "x", type: "IQ2_XXS")) {
             try TensorLoader(file: file).matrix("x", rows: 2, cols: 256)
         }
-        let message = ModelError.unsupportedTensorType(file: file.path, tensor: "x", type: "Q2_K").description
-        #expect(message.contains("Q2_K") && message.contains("supported: F32"))
+        let message = ModelError.unsupportedTensorType(file: file.path, tensor: "x", type: "IQ2_XXS").description
+        #expect(message.contains("IQ2_XXS") && message.contains("supported: F32"))
     }
 }
 

@@ -16,13 +16,15 @@ struct SyntheticReference: Decodable {
 /// Absolute logit tolerance. Logits of these random models are within ±5 and close together; we
 /// quantize activations to 8 bits as llama.cpp does (but accumulate in another order), and against
 /// the float64 NumPy reference the quantization error itself shows. Measured worst case over all
-/// models and positions: 0.086 (llama-swa vs NumPy), 0.078 (Q5_K vs llama.cpp). A wrong expert
+/// models and positions: 0.086 (llama-swa vs NumPy), 0.078 (Q5_K vs llama.cpp), 0.095 (Q2_K vs
+/// llama.cpp, whose own flash attention on/off spread on that model is 0.120). A wrong expert
 /// choice, bias, split or window moves logits by whole units.
 let syntheticTolerance: Float = 0.12
 
 @Suite(.serialized) struct SyntheticModelTests {
     static let models = [
         "llama-dense-f16", "llama-dense-bf16", "llama-dense-q4_1", "llama-dense-q5_0", "llama-dense-q5_k",
+        "llama-dense-q2_k", "llama-dense-q3_k", "llama-dense-iq4_nl", "llama-dense-iq4_xs",
         "llama-moe-q8_0", "llama-moe-q4_0", "llama-moe-q4_k", "llama-moe-q6_k",
         "llama-swa-q8_0", "qwen2-q8_0", "phi3-q8_0", "gemma3-q8_0", "qwen3-q8_0", "falcon-7b-q8_0", "falcon-40b-q8_0",
     ]
@@ -47,14 +49,20 @@ let syntheticTolerance: Float = 0.12
             let ours = try context.evaluateAll(ref.tokens)
             #expect(ours.count == ref.logits.count)
             var worst: Float = 0
+            var total = 0.0
             for (position, (a, b)) in zip(ours, ref.logits).enumerated() {
                 worst = max(worst, zip(a, b).map { abs($0 - $1) }.max()!)
+                total += zip(a, b).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
                 let (mine, _) = Self.top2(a)
                 let (theirs, margin) = Self.top2(b)
                 #expect(mine == theirs || margin < 2 * syntheticTolerance,
                         "\(name) position \(position): argmax \(mine) vs \(theirs) (reference margin \(margin))")
             }
             #expect(worst <= syntheticTolerance, "\(name) batch \(batch): max |Δlogit| \(worst)")
+            if ProcessInfo.processInfo.environment["SIROCCO_PARITY_REPORT"] != nil {
+                let mean = total / Double(ref.logits.count * ref.logits[0].count)
+                print("parity \(name) batch \(batch): max |Δlogit| \(worst), mean \(mean)")
+            }
         }
     }
 

@@ -16,7 +16,8 @@ extern "C" {
 
 enum {
     SK_F32 = 0, SK_F16 = 1, SK_Q4_0 = 2, SK_Q4_1 = 3, SK_Q5_0 = 6, SK_Q5_1 = 7, SK_Q8_0 = 8,
-    SK_Q8_1 = 9, SK_Q4_K = 12, SK_Q5_K = 13, SK_Q6_K = 14, SK_Q8_K = 15, SK_BF16 = 30,
+    SK_Q8_1 = 9, SK_Q2_K = 10, SK_Q3_K = 11, SK_Q4_K = 12, SK_Q5_K = 13, SK_Q6_K = 14, SK_Q8_K = 15,
+    SK_IQ4_NL = 20, SK_IQ4_XS = 23, SK_BF16 = 30,
 };
 
 /// Picks the SIMD or scalar implementations; idempotent. `force_scalar` != 0 selects the scalar path
@@ -24,7 +25,8 @@ enum {
 int sk_init(int force_scalar);
 
 /// GGML type of the activation row format that `sk_vec_dot`/`sk_matmul` expect for weights of
-/// `weight_type`: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for K-quants, F32 for F32/F16/BF16.
+/// `weight_type` (GGML's vec_dot_type): Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for
+/// K-quants and IQ4_XS, F32 for F32/F16/BF16.
 /// Returns -1 for an unsupported weight type.
 int sk_vec_dot_type(int weight_type);
 

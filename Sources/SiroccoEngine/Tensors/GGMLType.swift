@@ -54,7 +54,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     /// Whether the engine can compute with weights of this type.
     public var isSupportedForWeights: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs:
+            return true
         default: return false
         }
     }
