@@ -25,7 +25,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .badTensorShape(file, tensor, expected, actual):
             return "\(file): tensor '\(tensor)' has shape \(actual), expected \(expected)"
         case let .unsupportedTensorType(file, tensor, type):
-            return "\(file): tensor '\(tensor)' uses tensor type \(type), which Sirocco cannot compute with (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)"
+            let supported = GGMLType.allCases.filter(\.isSupportedForWeights).map(\.description).joined(separator: ", ")
+            return "\(file): tensor '\(tensor)' uses tensor type \(type), which Sirocco cannot compute with (supported: \(supported))"
         case let .contextFull(needed, capacity):
             return "the prompt needs \(needed) tokens of context but the context holds \(capacity); use a shorter prompt or a larger --ctx-size"
         case let .invalidToken(id, size):
