@@ -238,7 +238,7 @@ struct TokenizerTests {
         for text in texts {
             for renderSpecial in [false, true] {
                 let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-                var stream = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: renderSpecial)
+                var stream = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: renderSpecial, startsText: true)
                 var joined = ""
                 for id in ids {
                     let chunk = stream.append(id)
@@ -254,13 +254,32 @@ struct TokenizerTests {
         #expect(sawSplitCharacter, "\(vocab): no token split a character, so nothing was tested")
     }
 
+    /// llama.cpp's completion prints every generated token with llama_token_to_piece: a first
+    /// generated "▁word" after a SentencePiece prompt keeps its space; llama_detokenize of the whole
+    /// text drops only the space in front of the prompt (Fixtures/synthetic/continuation.json).
+    @Test("generated tokens keep the leading space of their first piece, as llama.cpp prints them")
+    func continuationKeepsLeadingSpace() throws {
+        for c in try ContinuationGolden.cases() {
+            let model = try Tokenizer(gguf: GGUFFile(path: c.modelURL().path))
+            #expect(model.encode(c.prompt) == c.promptIDs, "\(c.model): \(c.prompt)")
+            var stream = StreamingDetokenizer(tokenizer: model)
+            let streamed = c.generatedIDs.map { stream.append($0) }.joined() + stream.finish()
+            #expect(streamed == c.text, "\(c.model): \(c.prompt)")
+            #expect(streamed.first == " ")
+            #expect(model.decode(c.promptIDs + c.generatedIDs) == c.detokenized, "\(c.model): \(c.prompt)")
+            var whole = StreamingDetokenizer(tokenizer: model, startsText: true)
+            let wholeText = (c.promptIDs + c.generatedIDs).map { whole.append($0) }.joined() + whole.finish()
+            #expect(wholeText == c.detokenized)
+        }
+    }
+
     @Test("a token ending inside a character yields no text until the character is complete")
     func streamingHoldsPartialCharacters() throws {
         let tokenizer = try VocabFixtures.tokenizer("llama-spm")
         // "🦙" has no token in llama-spm: it becomes the byte tokens <0xF0> <0x9F> <0xA6> <0x99>
         let ids = tokenizer.encode("🦙", addSpecial: false)
         #expect(ids.map { tokenizer.pieceText($0) } == ["▁", "<0xF0>", "<0x9F>", "<0xA6>", "<0x99>"])
-        var stream = StreamingDetokenizer(tokenizer: tokenizer)
+        var stream = StreamingDetokenizer(tokenizer: tokenizer, startsText: true)
         #expect(ids.map { stream.append($0) } == ["", "", "", "", "🦙"])
         #expect(stream.finish() == "")
 
@@ -452,5 +471,31 @@ private extension TokenizerError {
              let .missingMerges(file), let .badMerge(file, _, _), let .countMismatch(file, _, _, _):
             return file
         }
+    }
+}
+
+/// llama.cpp's greedy continuations of raw prompts on synthetic SentencePiece models
+/// (scripts/make_continuation_golden.py).
+struct ContinuationGolden: Decodable {
+    let model: String
+    let prompt: String
+    let promptIDs: [TokenID]
+    let generatedIDs: [TokenID]
+    let text: String
+    let detokenized: String
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, text, detokenized
+        case promptIDs = "prompt_ids", generatedIDs = "generated_ids"
+    }
+
+    func modelURL() throws -> URL {
+        try fixtureURL("Fixtures/synthetic/" + (model as NSString).deletingPathExtension, "gguf")
+    }
+
+    static func cases() throws -> [ContinuationGolden] {
+        struct File: Decodable { let cases: [ContinuationGolden] }
+        let url = try fixtureURL("Fixtures/synthetic/continuation", "json")
+        return try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
     }
 }
