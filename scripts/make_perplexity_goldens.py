@@ -135,7 +135,8 @@ def write_base(path: str, ctx: int, vocab: int, chunks: int, tokens: list[int], 
     with open(path, "wb") as f:
         base_file.write_header(f, ctx, vocab, chunks, tokens)
         base_file.write_rows(f, rows)
-    return base_file.read_base(path)[4]
+    _, _, n_chunk, _, read = base_file.read_base(path)
+    return read(0, len(rows))
 
 
 def make_statistics() -> None:

@@ -66,19 +66,23 @@ def write_rows(f, logits: np.ndarray) -> None:
 
 
 def read_base(path: str):
-    """(ctx, n_vocab, n_chunk, tokens, log_probs[rows, n_vocab] float32)."""
-    with open(path, "rb") as f:
-        if f.read(8) != MAGIC:
-            sys.exit(f"{path} is not a Sirocco perplexity base file")
-        ctx, n_vocab, n_chunk, scored = struct.unpack("<4I", f.read(16))
-        tokens = np.frombuffer(f.read(4 * n_chunk * ctx), dtype="<i4")
-        raw = np.frombuffer(f.read(), dtype=np.uint8)
-    row_bytes = 8 + 2 * n_vocab
-    raw = raw[: n_chunk * scored * row_bytes].reshape(n_chunk * scored, row_bytes)
-    scale = raw[:, 0:4].copy().view("<f4")[:, 0]
-    min_log_prob = raw[:, 4:8].copy().view("<f4")[:, 0]
-    q = raw[:, 8:].copy().view("<u2").astype(np.float32)
-    return ctx, n_vocab, n_chunk, tokens, scale[:, None] * q + min_log_prob[:, None]
+    """(ctx, n_vocab, n_chunk, tokens, rows) where rows(i, j) gives log-probs of rows i..<j as float32
+    (read on demand: a 262k vocabulary takes 0.5 MB a row)."""
+    f = open(path, "rb")
+    if f.read(8) != MAGIC:
+        sys.exit(f"{path} is not a Sirocco perplexity base file")
+    ctx, n_vocab, n_chunk, scored = struct.unpack("<4I", f.read(16))
+    tokens = np.frombuffer(f.read(4 * n_chunk * ctx), dtype="<i4")
+    start, row_bytes = f.tell(), 8 + 2 * n_vocab
+
+    def rows(i: int, j: int) -> np.ndarray:
+        f.seek(start + i * row_bytes)
+        raw = np.frombuffer(f.read((j - i) * row_bytes), dtype=np.uint8).reshape(j - i, row_bytes)
+        scale = raw[:, 0:4].copy().view("<f4")[:, 0]
+        min_log_prob = raw[:, 4:8].copy().view("<f4")[:, 0]
+        return scale[:, None] * raw[:, 8:].copy().view("<u2").astype(np.float32) + min_log_prob[:, None]
+
+    return ctx, n_vocab, n_chunk, tokens, rows
 
 
 def next_tokens(tokens: np.ndarray, ctx: int, n_chunk: int) -> np.ndarray:
@@ -87,23 +91,25 @@ def next_tokens(tokens: np.ndarray, ctx: int, n_chunk: int) -> np.ndarray:
     return np.concatenate([tokens[c * ctx + first + 1: (c + 1) * ctx] for c in range(n_chunk)])
 
 
-def compare(q_rows: np.ndarray, base_rows: np.ndarray, targets: np.ndarray) -> dict:
+def compare(q_rows, base_rows, targets: np.ndarray, block: int = 32) -> dict:
     """llama-perplexity's KL-divergence statistics of log-probs q against base log-probs. The rows of q
     are used as they are stored, not renormalized: every token below the 16-nat floor reads as the
     floor, and renormalizing would count that mass (a few 1e-3 for a large vocabulary) as real."""
-    q = q_log = q_rows.astype(np.float64)
-    b = base_rows.astype(np.float64)
-    keep = b > -16
-    kld = np.where(keep, np.exp(b) * (b - q_log), 0).sum(axis=1)
-    idx = np.arange(len(targets))
-    nll, nll_base = -q_log[idx, targets], -b[idx, targets]
     n = len(targets)
-    same = float((q.argmax(axis=1) == b.argmax(axis=1)).mean())
+    kld, nll, nll_base, same = (np.empty(n) for _ in range(4))
+    for i in range(0, n, block):
+        j = min(n, i + block)
+        q_log, b = q_rows(i, j).astype(np.float64), base_rows(i, j).astype(np.float64)
+        idx = np.arange(j - i)
+        kld[i:j] = np.where(b > -16, np.exp(b) * (b - q_log), 0).sum(axis=1)
+        nll[i:j], nll_base[i:j] = -q_log[idx, targets[i:j]], -b[idx, targets[i:j]]
+        same[i:j] = q_log.argmax(axis=1) == b.argmax(axis=1)
+    same_top = float(same.mean())
     sem = lambda x: x.std() / np.sqrt(n - 1)  # noqa: E731
     return {"count": n, "ppl_q": float(np.exp(nll.mean())), "ppl_base": float(np.exp(nll_base.mean())),
             "kld_mean": float(kld.mean()), "kld_uncertainty": float(sem(kld)), "kld_median": float(np.median(kld)),
-            "kld_99": float(np.percentile(kld, 99)), "kld_max": float(kld.max()), "same_top": same,
-            "same_top_uncertainty": float(np.sqrt(same * (1 - same) / (n - 1)))}
+            "kld_99": float(np.percentile(kld, 99)), "kld_max": float(kld.max()), "same_top": same_top,
+            "same_top_uncertainty": float(np.sqrt(same_top * (1 - same_top) / (n - 1)))}
 
 
 def run_llama_cpp(args) -> None:
@@ -155,8 +161,8 @@ def main() -> None:
         ctx_b, n_vocab_b, n_chunk_b, tokens_b, b_rows = read_base(a.compare[1])
         if (ctx, n_vocab) != (ctx_b, n_vocab_b) or not np.array_equal(tokens, tokens_b):
             sys.exit("the two base files are not of the same tokens, context and vocabulary")
-        n = min(len(q_rows), len(b_rows))
-        stats = compare(q_rows[:n], b_rows[:n], next_tokens(tokens, ctx, min(n_chunk, n_chunk_b))[:n])
+        targets = next_tokens(tokens, ctx, min(n_chunk, n_chunk_b))
+        stats = compare(q_rows, b_rows, targets)
         for k, v in stats.items():
             print(f"{k:22s} {v:.6g}")
         return

@@ -47,7 +47,13 @@ struct PerplexityCommand: ParsableCommand {
             let writer = try klDivergence ? nil : klDivergenceBase.map {
                 try LogProbabilityWriter(path: $0, header: chunked.baseHeader(vocabularySize: vocabulary))
             }
-            let context = InferenceContext(model: model, contextLength: ctxSize, batchSize: min(512, ctxSize), threads: threads)
+            // Work-around: the forward pass gives Gemma 3's local layers their RoPE base (10000) only when
+            // their cache is windowed, i.e. when the context is longer than the window (LlamaModel's
+            // `cache.isWindowed(l)` where `config.window(layer:)` is meant); a shorter one runs local
+            // layers with the global base. One cell more than the window keeps them windowed.
+            var capacity = ctxSize
+            if model.config.localRopeFreqBase != nil, let window = model.config.slidingWindow { capacity = max(ctxSize, window + 1) }
+            let context = InferenceContext(model: model, contextLength: capacity, batchSize: min(512, ctxSize), threads: threads)
             print("perplexity: \(chunked.chunkCount) chunks of \(ctxSize) tokens (\(chunked.tokens.count) in the text), scoring the last \(chunked.scoredPerChunk) of each")
             if base != nil {
                 print("chunk             PPL               ln(PPL(Q)/PPL(base))          KL Divergence              Δp RMS            Same top p")
