@@ -12,6 +12,9 @@
       16 chunks. The text is tokenized by llama.cpp (add_special, no special parsing); the logits come
       from scripts/reference_forward.py (NumPy, float64) and are written as a base file; the JSON holds
       NumPy's perplexity from the exact logits and from the quantized base.
+  Fixtures/perplexity/synthetic-gemma3.base, synthetic-gemma3.json
+      The same for the synthetic gemma3-q8_0 model (window 8) with a context of 8, 40 chunks: a
+      context no longer than the window, where local layers must still use their own RoPE base.
 
     python3 scripts/make_perplexity_goldens.py
 
@@ -157,17 +160,16 @@ def make_statistics() -> None:
         f.write("\n")
 
 
-def make_synthetic() -> None:
+def make_synthetic(model_name: str, out_name: str, ctx: int, chunks: int) -> None:
     import llama_cpp
 
-    model_path = os.path.join(FIXTURES, "synthetic", "llama-dense-f16.gguf")
+    model_path = os.path.join(FIXTURES, "synthetic", f"{model_name}.gguf")
     with open(os.path.join(OUT, "coriolanus.txt"), "rb") as f:
         text = f.read()
     vocab_model = llama_cpp.Llama(model_path, vocab_only=True, verbose=False)
     tokens = vocab_model.tokenize(text, add_bos=True, special=False)
     add_bos = bool(llama_cpp.llama_vocab_get_add_bos(llama_cpp.llama_model_get_vocab(vocab_model.model)))
     assert not add_bos  # the synthetic vocabulary adds no BOS; nothing to put in place of a chunk's first token
-    ctx, chunks = 16, 16
     first = ctx // 2
     model = reference_forward.Model(model_path)
     rows, targets = [], []
@@ -179,12 +181,12 @@ def make_synthetic() -> None:
     exact = np.concatenate(rows)
     targets = np.array(targets)
     n_vocab = exact.shape[1]
-    base = write_base(os.path.join(OUT, "synthetic.base"), ctx, n_vocab, chunks, tokens, exact.astype(np.float32))
+    base = write_base(os.path.join(OUT, f"{out_name}.base"), ctx, n_vocab, chunks, tokens, exact.astype(np.float32))
     log_norm = exact.max(axis=1) + np.log(np.exp(exact - exact.max(axis=1)[:, None]).sum(axis=1))
     nll = log_norm - exact[np.arange(len(targets)), targets]
     nll_base = -base.astype(np.float64)[np.arange(len(targets)), targets]
-    with open(os.path.join(OUT, "synthetic.json"), "w") as f:
-        json.dump({"generator": "scripts/make_perplexity_goldens.py", "model": "llama-dense-f16", "ctx": ctx,
+    with open(os.path.join(OUT, f"{out_name}.json"), "w") as f:
+        json.dump({"generator": "scripts/make_perplexity_goldens.py", "model": model_name, "ctx": ctx,
                    "chunks": chunks, "text_tokens": len(tokens), "positions": len(targets),
                    "ppl_numpy": float(np.exp(nll.mean())), "ppl_base_file": float(np.exp(nll_base.mean()))}, f, indent=1)
         f.write("\n")
@@ -193,7 +195,9 @@ def make_synthetic() -> None:
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     make_statistics()
-    make_synthetic()
+    make_synthetic("llama-dense-f16", "synthetic", ctx=16, chunks=16)
+    # Gemma 3 with a context as long as its window (8): local layers must keep their own RoPE base
+    make_synthetic("gemma3-q8_0", "synthetic-gemma3", ctx=8, chunks=40)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,20 @@ private func reported(_ label: String, in output: String) -> Double? {
         }
     }
 
+    /// With a context no longer than Gemma 3's window, local layers must still take their own RoPE
+    /// base: with the global one, NumPy's KL divergence from the right run is 0.008 here.
+    @Test("Gemma 3 at a context as long as its window matches NumPy")
+    func gemmaAtItsWindowMatchesNumPy() throws {
+        let golden = try JSONDecoder().decode(SyntheticGolden.self, from: Data(contentsOf: fixtureURL("Fixtures/perplexity/synthetic-gemma3", "json")))
+        let (_, text, _) = try paths()
+        let r = try runSirocco(["perplexity", "--model", try fixtureURL("Fixtures/synthetic/gemma3-q8_0", "gguf").path,
+                                "--file", text, "--ctx-size", "\(golden.ctx)", "--threads", "2", "--kl-divergence",
+                                "--kl-divergence-base", try fixtureURL("Fixtures/perplexity/synthetic-gemma3", "base").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(close(try #require(reported("Mean PPL(Q)  ", in: r.stdout)), golden.ppl_numpy, relative: 1.5e-3))
+        #expect(try #require(reported("Mean    KLD:", in: r.stdout)) < 1e-3)
+    }
+
     @Test("a base file the command writes reads back as the same run")
     func writtenBaseReadsBack() throws {
         let (model, text, _) = try paths()
