@@ -28,7 +28,7 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         tokens.append(TokenID((Int(bytes[i]) << 8 | Int(bytes[i + 1])) * 3 % vocabulary))
         i += 2
     }
-    var stream = StreamingDetokenizer(tokenizer: tokenizer)
+    var stream = StreamingDetokenizer(tokenizer: tokenizer, startsText: true)
     var streamed = ""
     for t in tokens { streamed += stream.append(t) }
     streamed += stream.finish()

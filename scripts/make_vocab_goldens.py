@@ -9,7 +9,14 @@ llama_detokenize):
   - token_to_piece (lstrip 0, special false/true) of a sample of ids and every special id,
   - bos/eos/add_bos/add_eos and the end-of-generation ids.
 
-    python3 scripts/make_vocab_goldens.py
+    python3 scripts/make_vocab_goldens.py            # goldens.json
+    python3 scripts/make_vocab_goldens.py --derived  # derived-goldens.json
+
+--derived records, in a file of its own, the vocabularies added later: falcon (llama.cpp's test file)
+and pre-tokenizers llama.cpp has no vocab test file for, run on the llama-bpe vocabulary with only
+`tokenizer.ggml.pre` rewritten (gguf-py's gguf-new-metadata into a temporary file): tekken (Mistral
+NeMo / Small 3; llama-bpe is a tiktoken-style vocabulary like Tekken's) and gpt-4o (Llama 4, ...),
+with texts that exercise their case-splitting regexes. TokenizerTests rewrites the key the same way.
 
 Requires: pip install llama-cpp-python (tested with 0.3.36).
 """
@@ -20,7 +27,9 @@ import ctypes
 import json
 import os
 import random
+import subprocess
 import sys
+import tempfile
 
 import llama_cpp
 from llama_cpp import llama_cpp as C
@@ -67,12 +76,28 @@ POOL = [
 ]
 
 
-def fuzz(seed: int, n: int) -> list[str]:
+# Texts for the case-splitting regexes (tekken, gpt-4o): case changes in ASCII and other scripts,
+# combining marks, `/` after punctuation and newlines, contractions in every case, digit runs.
+CASED = [
+    "HelloWorld helloWorld HELLOworld HTTPServer iPhone XMLHttpRequest ABC abc aBC AbC A a",
+    "ÉCOLE école Éa aÉ éA AéB ÀÉÎ Straße STRASSE ǅemal Ǆ ǆ ΑΒΓ αβγ Ωmega ПРИВЕТ Привет ａｂｃ ＡＢＣ",
+    "e\u0301A A\u0301b a\u0301\u0301c \u0301x É\u0301É",
+    "path/to/file.txt !!\n// comment\n/// doc ///\n!/\n/x a/b //\r\n/ ?/\n\n/",
+    "I'M YOU'RE we've THEY'LL she'd it's IT'S Don'T 'twas '' 'S 'sA ÉT'S x'Ll",
+    "12345 1234567 ٣٤٥٦ ½¾ 3.14159 0x1F2E Ⅻ ⅻ ⅰⅱ",
+    "  \t Tab\tCaps\nNEW\r\nLines  \n  x _snake_case __dunder__ kebab-case CamelCase_Snake",
+]
+
+CASED_POOL = POOL + ["HTTP", "Server", "iPhone", "ÉCOLE", "École", "Ǆ", "ǅ", "ПРИВЕТ", "Привет", "/", "//",
+                     "'S", "'Re", "'LL", "I'M", "ABCdef", "abcDEF", "ａ", "Ａ"]
+
+
+def fuzz(seed: int, n: int, pool: list[str] = POOL) -> list[str]:
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         k = rng.randint(1, 24)
-        out.append("".join(rng.choice(POOL) for _ in range(k)))
+        out.append("".join(rng.choice(pool) for _ in range(k)))
     return out
 
 
@@ -109,7 +134,7 @@ def piece(vocab, token: int, special: bool) -> bytes:
     return buf.raw[:n]
 
 
-def golden(path: str, seed: int, n_fuzz: int) -> dict:
+def golden(path: str, seed: int, n_fuzz: int, extra: list[str] = [], pool: list[str] = POOL) -> dict:
     params = C.llama_model_default_params()
     params.vocab_only = True
     model = C.llama_model_load_from_file(path.encode(), params)
@@ -118,7 +143,7 @@ def golden(path: str, seed: int, n_fuzz: int) -> dict:
     n_vocab = C.llama_vocab_n_tokens(vocab)
 
     cases = []
-    for text in FIXED + fuzz(seed, n_fuzz):
+    for text in FIXED + extra + fuzz(seed, n_fuzz, pool):
         case = {"text": text}
         for add in (True, False):
             for parse in (True, False):
@@ -145,8 +170,33 @@ def golden(path: str, seed: int, n_fuzz: int) -> dict:
     return {"info": info, "cases": cases, "pieces": pieces}
 
 
+# name -> (fixture vocabulary, tokenizer.ggml.pre to write, or None to use the file as it is)
+DERIVED = {"falcon": ("falcon", None), "tekken": ("llama-bpe", "tekken"), "gpt-4o": ("llama-bpe", "gpt-4o")}
+
+
+def derived() -> None:
+    out = {"generator": "scripts/make_vocab_goldens.py --derived",
+           "llama_cpp_python_version": llama_cpp.__version__, "vocabs": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, (base, pre)) in enumerate(DERIVED.items()):
+            path = os.path.join(HERE, f"ggml-vocab-{base}.gguf")
+            if pre is not None:
+                target = os.path.join(tmp, f"{name}.gguf")
+                subprocess.run(["gguf-new-metadata", path, target, "--pre-tokenizer", pre, "--force"], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                path = target
+            out["vocabs"][name] = golden(path, 3000 + i, 80, CASED, CASED_POOL)
+            print(name, file=sys.stderr)
+    with open(os.path.join(HERE, "derived-goldens.json"), "w") as f:
+        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+
+
 def main() -> None:
     C.llama_backend_init()
+    if "--derived" in sys.argv[1:]:
+        derived()
+        return
     out = {"generator": "scripts/make_vocab_goldens.py",
            "llama_cpp_python_version": llama_cpp.__version__, "vocabs": {}}
     for i, name in enumerate(VOCABS):

@@ -143,6 +143,16 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         #expect(r.stderr.contains("tokens/s") && r.stderr.contains("stop: endOfGeneration"))
     }
 
+    /// The first generated "▁word" after a SentencePiece prompt keeps its space, as llama.cpp prints it.
+    @Test func rawRunKeepsTheFirstGeneratedSpace() throws {
+        for c in try ContinuationGolden.cases() {
+            let r = try runSirocco(["run", "--model", try c.modelURL().path, "--raw", "--prompt", c.prompt,
+                                    "--temp", "0", "-n", "\(c.generatedIDs.count)", "--threads", "2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == c.text + "\n", "\(c.model): \(c.prompt)")
+        }
+    }
+
     @Test func renderPrintsTheExactPrompt() throws {
         let path = NSTemporaryDirectory() + "sirocco-messages-\(UUID().uuidString).json"
         try Data(#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi ☀️"}]"#.utf8).write(to: URL(fileURLWithPath: path))

@@ -75,6 +75,25 @@ struct GGUFTestWriter {
         return (out, dataStart)
     }
 
+    /// `bytes`, a GGUF file without tensors, with the string value of `key` replaced by `value`
+    /// (nil if the key is not stored as a string). A file with tensors would need them realigned.
+    static func replacingString(_ key: String, with value: String, in bytes: [UInt8]) -> [UInt8]? {
+        var needle: [UInt8] = []
+        withUnsafeBytes(of: UInt64(key.utf8.count).littleEndian) { needle.append(contentsOf: $0) }
+        needle.append(contentsOf: key.utf8)
+        withUnsafeBytes(of: UInt32(8).littleEndian) { needle.append(contentsOf: $0) }  // GGUF string type
+        guard bytes.count >= 16, bytes[8..<16].allSatisfy({ $0 == 0 }),  // tensor count 0
+              let at = (0...(bytes.count - needle.count - 8)).first(where: { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
+        else { return nil }
+        let lengthAt = at + needle.count
+        let oldLength = bytes[lengthAt..<lengthAt + 8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        var out = Array(bytes[..<lengthAt])
+        withUnsafeBytes(of: UInt64(value.utf8.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: value.utf8)
+        out.append(contentsOf: bytes[(lengthAt + 8 + oldLength)...])
+        return out
+    }
+
     /// Writes `bytes` to a fresh temporary file and returns its path.
     static func write(_ bytes: [UInt8], name: String = "test") -> String {
         let path = NSTemporaryDirectory() + "sirocco-\(name)-\(UUID().uuidString).gguf"

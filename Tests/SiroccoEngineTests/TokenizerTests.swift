@@ -10,7 +10,15 @@ import Testing
 // MARK: fixtures
 
 private enum VocabFixtures {
-    static let names = ["llama-spm", "llama-bpe", "qwen2", "gpt-2", "phi-3", "starcoder"]
+    /// Vocabularies with llama.cpp's own test files (.inp/.out).
+    static let names = ["llama-spm", "llama-bpe", "qwen2", "gpt-2", "phi-3", "starcoder", "falcon"]
+    /// Pre-tokenizers llama.cpp has no vocab test file for: a fixture vocabulary with only
+    /// `tokenizer.ggml.pre` rewritten, as make_vocab_goldens.py --derived records them.
+    static let rewritten: [String: (base: String, pre: String)] = [
+        "tekken": ("llama-bpe", "tekken"), "gpt-4o": ("llama-bpe", "gpt-4o"),
+    ]
+    /// Vocabularies with goldens in derived-goldens.json.
+    static let derivedNames = ["falcon", "tekken", "gpt-4o"]
 
     static func fixtureURL(_ name: String) -> URL? {
         Bundle.module.url(forResource: "Fixtures/vocab/\(name)", withExtension: nil)
@@ -21,8 +29,16 @@ private enum VocabFixtures {
     /// The tokenizer of `ggml-vocab-<name>.gguf` (loaded once per test run).
     static func tokenizer(_ name: String) throws -> Tokenizer {
         if let t = loaded.withLock({ $0[name] }) { return t }
-        let url = try #require(fixtureURL("ggml-vocab-\(name).gguf"), "missing fixture ggml-vocab-\(name).gguf")
-        let t = try Tokenizer(gguf: GGUFFile(path: url.path))
+        let (base, pre) = rewritten[name] ?? (name, nil)
+        let url = try #require(fixtureURL("ggml-vocab-\(base).gguf"), "missing fixture ggml-vocab-\(base).gguf")
+        var path = url.path
+        if let pre {
+            let bytes = try [UInt8](Data(contentsOf: url))
+            let patched = try #require(GGUFTestWriter.replacingString(GGUFKey.tokenizerPre, with: pre, in: bytes))
+            path = GGUFTestWriter.write(patched, name: "vocab-\(name)")
+        }
+        defer { if pre != nil { try? FileManager.default.removeItem(atPath: path) } }
+        let t = try Tokenizer(gguf: GGUFFile(path: path))
         loaded.withLock { $0[name] = t }
         return t
     }
@@ -43,9 +59,13 @@ private enum VocabFixtures {
     }
 
     static let goldens: [String: Any] = {
-        guard let url = fixtureURL("goldens.json"), let data = try? Data(contentsOf: url),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
-        return json["vocabs"] as? [String: Any] ?? [:]
+        var vocabs: [String: Any] = [:]
+        for file in ["goldens.json", "derived-goldens.json"] {
+            guard let url = fixtureURL(file), let data = try? Data(contentsOf: url),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { continue }
+            vocabs.merge(json["vocabs"] as? [String: Any] ?? [:]) { old, _ in old }
+        }
+        return vocabs
     }()
 
     static var smolLMPath: String {
@@ -104,7 +124,7 @@ struct TokenizerTests {
     }
 
     @Test("goldens recorded with llama.cpp match (tokenize, detokenize, pieces, special ids)",
-          arguments: VocabFixtures.names)
+          arguments: VocabFixtures.names.filter { $0 != "falcon" } + VocabFixtures.derivedNames)
     func goldensMatchLlamaCpp(vocab: String) throws {
         let tokenizer = try VocabFixtures.tokenizer(vocab)
         try checkGoldens(vocab, tokenizer)
@@ -208,7 +228,7 @@ struct TokenizerTests {
     }
 
     @Test("the streaming detokenizer emits only whole characters and adds up to decode",
-          arguments: VocabFixtures.names)
+          arguments: VocabFixtures.names + ["tekken"])
     func streamingMatchesDecode(vocab: String) throws {
         let tokenizer = try VocabFixtures.tokenizer(vocab)
         let golden = VocabFixtures.goldens[vocab] as? [String: Any]
@@ -218,7 +238,7 @@ struct TokenizerTests {
         for text in texts {
             for renderSpecial in [false, true] {
                 let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-                var stream = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: renderSpecial)
+                var stream = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: renderSpecial, startsText: true)
                 var joined = ""
                 for id in ids {
                     let chunk = stream.append(id)
@@ -234,13 +254,32 @@ struct TokenizerTests {
         #expect(sawSplitCharacter, "\(vocab): no token split a character, so nothing was tested")
     }
 
+    /// llama.cpp's completion prints every generated token with llama_token_to_piece: a first
+    /// generated "▁word" after a SentencePiece prompt keeps its space; llama_detokenize of the whole
+    /// text drops only the space in front of the prompt (Fixtures/synthetic/continuation.json).
+    @Test("generated tokens keep the leading space of their first piece, as llama.cpp prints them")
+    func continuationKeepsLeadingSpace() throws {
+        for c in try ContinuationGolden.cases() {
+            let model = try Tokenizer(gguf: GGUFFile(path: c.modelURL().path))
+            #expect(model.encode(c.prompt) == c.promptIDs, "\(c.model): \(c.prompt)")
+            var stream = StreamingDetokenizer(tokenizer: model)
+            let streamed = c.generatedIDs.map { stream.append($0) }.joined() + stream.finish()
+            #expect(streamed == c.text, "\(c.model): \(c.prompt)")
+            #expect(streamed.first == " ")
+            #expect(model.decode(c.promptIDs + c.generatedIDs) == c.detokenized, "\(c.model): \(c.prompt)")
+            var whole = StreamingDetokenizer(tokenizer: model, startsText: true)
+            let wholeText = (c.promptIDs + c.generatedIDs).map { whole.append($0) }.joined() + whole.finish()
+            #expect(wholeText == c.detokenized)
+        }
+    }
+
     @Test("a token ending inside a character yields no text until the character is complete")
     func streamingHoldsPartialCharacters() throws {
         let tokenizer = try VocabFixtures.tokenizer("llama-spm")
         // "🦙" has no token in llama-spm: it becomes the byte tokens <0xF0> <0x9F> <0xA6> <0x99>
         let ids = tokenizer.encode("🦙", addSpecial: false)
         #expect(ids.map { tokenizer.pieceText($0) } == ["▁", "<0xF0>", "<0x9F>", "<0xA6>", "<0x99>"])
-        var stream = StreamingDetokenizer(tokenizer: tokenizer)
+        var stream = StreamingDetokenizer(tokenizer: tokenizer, startsText: true)
         #expect(ids.map { stream.append($0) } == ["", "", "", "", "🦙"])
         #expect(stream.finish() == "")
 
@@ -432,5 +471,31 @@ private extension TokenizerError {
              let .missingMerges(file), let .badMerge(file, _, _), let .countMismatch(file, _, _, _):
             return file
         }
+    }
+}
+
+/// llama.cpp's greedy continuations of raw prompts on synthetic SentencePiece models
+/// (scripts/make_continuation_golden.py).
+struct ContinuationGolden: Decodable {
+    let model: String
+    let prompt: String
+    let promptIDs: [TokenID]
+    let generatedIDs: [TokenID]
+    let text: String
+    let detokenized: String
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, text, detokenized
+        case promptIDs = "prompt_ids", generatedIDs = "generated_ids"
+    }
+
+    func modelURL() throws -> URL {
+        try fixtureURL("Fixtures/synthetic/" + (model as NSString).deletingPathExtension, "gguf")
+    }
+
+    static func cases() throws -> [ContinuationGolden] {
+        struct File: Decodable { let cases: [ContinuationGolden] }
+        let url = try fixtureURL("Fixtures/synthetic/continuation", "json")
+        return try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
     }
 }

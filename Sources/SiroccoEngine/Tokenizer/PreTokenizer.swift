@@ -2,8 +2,9 @@
 // `tokenizer.ggml.pre`, as llama.cpp's unicode_regex_split does with its regex table
 // (llm_tokenizer_bpe's regex_exprs). The regexes are replaced by hand-written scanners over
 // Unicode scalars that mirror llama.cpp's custom splitters (gpt2, llama3, qwen2, qwen35) and its
-// std::regex fallbacks step for step. It must never produce a split llama.cpp does not make:
-// a pre-tokenizer name whose regexes are not implemented here falls back to llama.cpp's "default".
+// std::regex fallbacks (on its collapsed text, where only ASCII letters have a case) step for step.
+// It must never produce a split llama.cpp does not make: a pre-tokenizer name whose regexes are not
+// implemented here falls back to llama.cpp's "default".
 
 /// One step of a pre-tokenizer; each step refines every piece the previous step produced.
 enum PreTokenizerStep: Sendable, Equatable {
@@ -21,6 +22,11 @@ enum PreTokenizerStep: Sendable, Equatable {
     case punctuationRuns(withBacktick: Bool)
     /// `[0-9][0-9][0-9]`
     case asciiDigitTriples
+    /// `[^\r\n\p{L}\p{N}]?\p{Lu}*\p{Ll}+|[^\r\n\p{L}\p{N}]?\p{Lu}+\p{Ll}*` (each with an optional
+    /// contraction for GPT-4o) `|\p{N}{1,maxDigits}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+    /// (Tekken with 1 digit and no contractions, GPT-4o with 3 and contractions), cased as llama.cpp
+    /// runs it: only ASCII letters have a case.
+    case caseSplit(maxDigits: Int, contractions: Bool)
 }
 
 /// How one `tokenizer.ggml.pre` value splits text and the vocabulary flags that come with it.
@@ -79,6 +85,10 @@ struct PreTokenizer: Sendable {
         Family(names: ["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open", "grok-2"],
                steps: qwen2Steps, cleanSpaces: false),
         Family(names: ["qwen35"], steps: [.llama3(maxDigits: 1, lettersTakeMarks: true)], cleanSpaces: false),
+        Family(names: ["tekken"], steps: [.caseSplit(maxDigits: 1, contractions: false)],
+               cleanSpaces: false, ignoreMerges: true, addsBOS: true),
+        Family(names: ["gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"],
+               steps: [.caseSplit(maxDigits: 3, contractions: true)], cleanSpaces: false),
     ]
 
     private static let byName: [String: Family] = {
@@ -134,6 +144,7 @@ private struct Scanner {
     static let space = UInt32(UInt8(ascii: " "))
     static let cr = UInt32(UInt8(ascii: "\r"))
     static let lf = UInt32(UInt8(ascii: "\n"))
+    static let slash = UInt32(UInt8(ascii: "/"))
 
     @inline(__always) func scalar(_ p: Int) -> UInt32 { p >= lo && p < hi ? cp[p] : Scanner.outOfRange }
     @inline(__always) func flags(_ p: Int) -> CodepointFlags { p >= lo && p < hi ? fl[p] : [] }
@@ -160,6 +171,7 @@ private struct Scanner {
                 return f.contains(.punctuation) && !f.contains(.whitespace)
             }
         case .asciiDigitTriples: digitTriples(into: &ends)
+        case let .caseSplit(maxDigits, contractions): caseSplit(maxDigits: maxDigits, contractions: contractions, into: &ends)
         }
     }
 
@@ -343,50 +355,118 @@ private struct Scanner {
                 continue
             }
 
-            // <space>?[^\s\p{L}\p{N}]+[\r\n]*
-            var f2 = c == Scanner.space ? flags(pos + 1) : f
-            if f2.isDisjoint(with: notWord) && !f.isEmpty {
-                if c == Scanner.space { pos += 1 }
-                while f2.isDisjoint(with: notWord) && !f2.isEmpty {
-                    pos += 1
-                    f2 = flags(pos)
-                }
-                var c2 = scalar(pos)
-                while c2 == Scanner.cr || c2 == Scanner.lf {
-                    pos += 1
-                    c2 = scalar(pos)
-                }
+            pos = symbolsOrSpaces(at: pos, notWord: notWord, slash: false)
+            addWord(pos)
+        }
+    }
+    /// The tail the llama3-like regexes share, at `pos`: ` ?[^\s\p{L}\p{N}]+[\r\n]*` (`notWord` says
+    /// which classes end the run; `slash` adds `/` to the trailing class), `\s*[\r\n]+`, `\s+(?!\S)`,
+    /// `\s+`, else one scalar. Returns the end of the word.
+    private func symbolsOrSpaces(at start: Int, notWord: CodepointFlags, slash: Bool) -> Int {
+        var pos = start
+        let c = scalar(pos)
+        // <space>?[^\s\p{L}\p{N}]+[\r\n]*
+        var f2 = c == Scanner.space ? flags(pos + 1) : flags(pos)
+        if f2.isDisjoint(with: notWord) && !f2.isEmpty {
+            if c == Scanner.space { pos += 1 }
+            while f2.isDisjoint(with: notWord) && !f2.isEmpty {
+                pos += 1
+                f2 = flags(pos)
+            }
+            var c2 = scalar(pos)
+            while c2 == Scanner.cr || c2 == Scanner.lf || (slash && c2 == Scanner.slash) {
+                pos += 1
+                c2 = scalar(pos)
+            }
+            return pos
+        }
+
+        var spaces = 0
+        var lastNewlineEnd = 0
+        while flags(pos + spaces).contains(.whitespace) {
+            let c2 = scalar(pos + spaces)
+            if c2 == Scanner.cr || c2 == Scanner.lf { lastNewlineEnd = pos + spaces + 1 }
+            spaces += 1
+        }
+        // \s*[\r\n]+
+        if lastNewlineEnd > 0 { return lastNewlineEnd }
+        // \s+(?!\S)
+        if spaces > 1 && scalar(pos + spaces) != Scanner.outOfRange { return pos + spaces - 1 }
+        // \s+
+        if spaces > 0 { return pos + spaces }
+        return pos + 1
+    }
+
+    /// llama.cpp's tekken and gpt-4o regexes, which it runs with std::regex on its collapsed text:
+    /// `[^\r\n\p{L}\p{N}]?` + (`U*L+` or `U+L*`) + (gpt-4o) an optional contraction, `\p{N}{1,maxDigits}`,
+    /// ` ?[^\s\p{L}\p{N}]+[\r\n/]*`, `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`. Collapsed, only ASCII letters
+    /// have a case: U is a letter but not a-z, L a letter but not A-Z, so any other letter is both,
+    /// and marks are not letters at all.
+    private func caseSplit(maxDigits: Int, contractions: Bool, into ends: inout [Int]) {
+        var prevEnd = lo
+        func addWord(_ end: Int) {
+            if end > prevEnd { ends.append(end) }
+            prevEnd = end
+        }
+        var pos = lo
+        while pos < hi {
+            let c = scalar(pos)
+            let f = flags(pos)
+
+            // [^\r\n\p{L}\p{N}]? then U*L+ | U+L*
+            let prefixed = !(c == Scanner.cr || c == Scanner.lf || f.contains(.letter) || f.contains(.number))
+            if let end = casedLetters(from: prefixed ? pos + 1 : pos) {
+                pos = contractions ? contractionEnd(end) : end
                 addWord(pos)
                 continue
             }
 
-            var spaces = 0
-            var lastNewlineEnd = 0
-            while flags(pos + spaces).contains(.whitespace) {
-                let c2 = scalar(pos + spaces)
-                if c2 == Scanner.cr || c2 == Scanner.lf { lastNewlineEnd = pos + spaces + 1 }
-                spaces += 1
-            }
-            // \s*[\r\n]+
-            if lastNewlineEnd > 0 {
-                pos = lastNewlineEnd
+            // \p{N}{1,maxDigits}
+            if f.contains(.number) {
+                let runStart = pos
+                while pos - runStart < maxDigits && flags(pos).contains(.number) { pos += 1 }
                 addWord(pos)
                 continue
             }
-            // \s+(?!\S)
-            if spaces > 1 && scalar(pos + spaces) != Scanner.outOfRange {
-                pos += spaces - 1
-                addWord(pos)
-                continue
-            }
-            // \s+
-            if spaces > 0 {
-                pos += spaces
-                addWord(pos)
-                continue
-            }
-            pos += 1
+
+            pos = symbolsOrSpaces(at: pos, notWord: [.whitespace, .letter, .number], slash: true)
             addWord(pos)
         }
+    }
+
+    /// `U*L+`, else `U+L*`, from `start`, with std::regex's backtracking: the greedy `U*` gives back
+    /// letters one at a time until a lower-case-capable letter follows. Nil when neither matches.
+    private func casedLetters(from start: Int) -> Int? {
+        func isUpper(_ p: Int) -> Bool { flags(p).contains(.letter) && !(0x61...0x7A).contains(scalar(p)) }
+        func isLower(_ p: Int) -> Bool { flags(p).contains(.letter) && !(0x41...0x5A).contains(scalar(p)) }
+        var upperEnd = start
+        while isUpper(upperEnd) { upperEnd += 1 }
+        // U*L+
+        var k = upperEnd
+        while true {
+            if isLower(k) {
+                var end = k
+                while isLower(end) { end += 1 }
+                return end
+            }
+            if k == start { break }
+            k -= 1
+        }
+        // U+L*
+        guard upperEnd > start else { return nil }
+        var end = upperEnd
+        while isLower(end) { end += 1 }
+        return end
+    }
+
+    /// `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?` at `pos`: the end of the contraction, or `pos`.
+    private func contractionEnd(_ pos: Int) -> Int {
+        guard scalar(pos) == Scanner.quote else { return pos }
+        func lower(_ v: UInt32) -> UInt32 { v >= 0x41 && v <= 0x5A ? v + 0x20 : v }
+        let n1 = lower(scalar(pos + 1))
+        if n1 == 0x73 || n1 == 0x74 || n1 == 0x6D || n1 == 0x64 { return pos + 2 }  // s t m d
+        let n2 = lower(scalar(pos + 2))
+        if (n1 == 0x72 && n2 == 0x65) || (n1 == 0x76 && n2 == 0x65) || (n1 == 0x6C && n2 == 0x6C) { return pos + 3 }  // re ve ll
+        return pos
     }
 }

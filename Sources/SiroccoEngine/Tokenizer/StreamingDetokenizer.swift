@@ -1,29 +1,35 @@
 // StreamingDetokenizer: turns generated tokens into text as they arrive. It only ever returns
 // whole UTF-8 characters (a byte token that ends mid-character waits for the next token), and the
-// concatenation of everything it returns equals Tokenizer.decode of all the tokens: it applies the
-// same first-piece space strip and, for vocabularies that clean spaces, holds back the bytes after
-// a space that a later " ?" or " 's" could still change (see safeCut).
+// concatenation of everything it returns equals Tokenizer.decode of the same tokens read as the
+// continuation of a prompt (llama.cpp's completion printing llama_token_to_piece per token: a first
+// "▁word" keeps its space) or, with `startsText`, as a whole text (llama_detokenize, which drops the
+// space SentencePiece added in front of the first piece). For vocabularies that clean spaces it
+// holds back the bytes after a space that a later " ?" or " 's" could still change (see safeCut).
 
 /// Incremental detokenizer for one stream of generated tokens.
 public struct StreamingDetokenizer {
     private let tokenizer: Tokenizer
     private let renderSpecial: Bool
-    private var isFirst = true
+    /// Drop one leading space of the next piece (only ever the first, and only with `startsText`).
+    private var stripsNextSpace: Bool
     /// Piece bytes not yet through the clean-spaces passes.
     private var unclean: [UInt8] = []
     /// Final bytes not yet returned because they end inside a UTF-8 character.
     private var undecoded: [UInt8] = []
 
-    /// A detokenizer for `tokenizer`; control tokens are rendered only if `renderSpecial`.
-    public init(tokenizer: Tokenizer, renderSpecial: Bool = false) {
+    /// A detokenizer for `tokenizer`; control tokens are rendered only if `renderSpecial`. The tokens
+    /// continue a prompt (generation) unless `startsText`: then they are a whole text and a
+    /// SentencePiece vocabulary's added space is dropped from the first piece, as `decode` does.
+    public init(tokenizer: Tokenizer, renderSpecial: Bool = false, startsText: Bool = false) {
         self.tokenizer = tokenizer
         self.renderSpecial = renderSpecial
+        stripsNextSpace = startsText && tokenizer.stripsFirstSpace
     }
 
     /// Adds one token; returns the text that became complete with it ("" if it ends mid-character).
     public mutating func append(_ t: TokenID) -> String {
-        let strip = isFirst && tokenizer.stripsFirstSpace
-        isFirst = false
+        let strip = stripsNextSpace
+        stripsNextSpace = false
         if tokenizer.cleansSpaces {
             tokenizer.appendPiece(t, renderSpecial: renderSpecial, stripLeadingSpace: strip, to: &unclean)
             let cut = StreamingDetokenizer.safeCut(unclean)

@@ -224,8 +224,9 @@ public final class Tokenizer: @unchecked Sendable {
         vocabulary.withPiece(t, renderSpecial: renderSpecial) { Array($0) }
     }
 
-    /// Text of `ids` as llama_detokenize(remove_special: `removeSpecial`, unparse_special: `renderSpecial`);
-    /// invalid UTF-8 becomes U+FFFD.
+    /// Text of `ids` as llama_detokenize(remove_special: `removeSpecial`, unparse_special: `renderSpecial`):
+    /// `ids` are a whole text, so SentencePiece's added space leaves the first piece; tokens that
+    /// continue a prompt go through `StreamingDetokenizer`. Invalid UTF-8 becomes U+FFFD.
     public func decode(_ ids: [TokenID], renderSpecial: Bool = false, removeSpecial: Bool = false) -> String {
         var ids = ids[...]
         var stripSpace = vocabulary.addsSpacePrefix
