@@ -62,9 +62,9 @@ static double run(const caches *c, int count, int repeats) {
                 s.kd = (const uint16_t *)(k + (size_t)N * HD);
                 s.vd = (const uint16_t *)(v + (size_t)N * HD);
                 s.dstride = N;
-                sk_attention_partial_q8_0(q, G, HD, 0.125f, &s, 1, 0, N, partials, 80, scratch);
+                sk_attention_partial_q8_0(q, G, HD, 0.125f, 0.0f, &s, 1, 0, N, partials, 80, scratch);
             } else {
-                sk_attention_partial_f16(q, G, HD, 0.125f, &s, 1, 0, N, partials, 80, scratch);
+                sk_attention_partial_f16(q, G, HD, 0.125f, 0.0f, &s, 1, 0, N, partials, 80, scratch);
             }
         }
         const double t = now() - t0;

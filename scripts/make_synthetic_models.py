@@ -24,6 +24,8 @@ tokens <0x00>..<0xFF> with token type 6, and 41 plain pieces with scores):
   qwen2-q8_0    qwen2 with Q/K/V biases (NeoX RoPE), tied output
   phi3-q8_0     phi3 with fused attn_qkv ([Q | K | V]) and fused ffn_up ([gate | up]), separate output
   gemma3-q8_0   gemma3, 6 layers, sliding window 8, head_dim 64 != dim/heads, 1 KV head, tied output
+  gemma2-q8_0   gemma2, 4 layers (even ones windowed, window 8), no QK-norm, 2 KV heads, attention
+                scores and logits soft-capped with caps small enough to bind (attention 0.6, logits 2)
   qwen3-q8_0    qwen3: QK-norm, no biases, 8 query heads × 64 != dim, 2 KV heads, tied output
   falcon-{7b,40b}-q8_0  falcon: LayerNorms with biases, fused attn_qkv, parallel attention + GELU
                 feed-forward; 7b: one KV head (multi-query); 40b: two KV heads and attn_norm_2
@@ -235,7 +237,8 @@ def encode(w, qname):
 def spec(name, arch, qtype, **kw):
     s = dict(name=name, arch=arch, qtype=qtype, n_layer=2, n_embd=256, n_head=4, n_head_kv=2,
              head_dim=None, n_ff=256, n_expert=0, n_expert_used=0, tied=True, eps=1e-5,
-             rope_base=10000.0, ctx_train=4096, swa=0, norm_2=False, seed=zlib.crc32(name.encode()), seed_offset=0)
+             rope_base=10000.0, ctx_train=4096, swa=0, norm_2=False, attn_cap=0.0, final_cap=0.0,
+             seed=zlib.crc32(name.encode()), seed_offset=0)
     s.update(kw)
     return s
 
@@ -262,6 +265,8 @@ MODELS = [
     spec("phi3-q8_0", "phi3", "Q8_0", n_ff=320, tied=False, rope_base=10000.0, ctx_train=4096, seed_offset=11),
     spec("gemma3-q8_0", "gemma3", "Q8_0", n_layer=6, n_embd=128, n_head=4, n_head_kv=1, head_dim=64,
          n_ff=256, tied=True, eps=1e-6, rope_base=1000000.0, ctx_train=32768, swa=8, seed_offset=60),
+    spec("gemma2-q8_0", "gemma2", "Q8_0", n_layer=4, n_embd=128, n_head=4, n_head_kv=2, head_dim=64,
+         n_ff=256, tied=True, eps=1e-6, ctx_train=8192, swa=8, attn_cap=0.6, final_cap=2.0, seed_offset=21),
     spec("llama-swa-q8_0", "llama", "Q8_0", n_ff=384, tied=False, swa=8, ctx_train=8192, seed_offset=105),
     # query heads × head size (8 × 64) != dim: Wo is [dim, 512]
     spec("qwen3-q8_0", "qwen3", "Q8_0", n_head=8, n_head_kv=2, head_dim=64, n_ff=384, tied=True, eps=1e-6,
@@ -342,6 +347,10 @@ def build(s, path, f32_twin=False):
         w.add_expert_used_count(s["n_expert_used"])
     if s["swa"]:
         w.add_sliding_window(s["swa"])
+    if s["attn_cap"]:
+        w.add_attn_logit_softcapping(s["attn_cap"])
+    if s["final_cap"]:
+        w.add_final_logit_softcapping(s["final_cap"])
     w.add_vocab_size(N_VOCAB)
     tokens, scores, types = vocab()
     w.add_tokenizer_model("llama")
@@ -402,7 +411,7 @@ def build(s, path, f32_twin=False):
         if E:
             wo[:ROUTE_DIMS] = 0.0
         add(b + "attn_output.weight", wo)
-        if arch == "gemma3":
+        if arch in ("gemma2", "gemma3"):
             add(b + "post_attention_norm.weight", norm(D), "F32")
         if E:
             add(b + "ffn_norm.weight", ffn_norms[il], "F32")
@@ -425,7 +434,7 @@ def build(s, path, f32_twin=False):
             add(b + "ffn_gate.weight", normal(STD_UP, F, D))
             add(b + "ffn_up.weight", normal(STD_UP, F, D))
             add(b + "ffn_down.weight", normal(STD_DOWN, D, F))
-        if arch == "gemma3":
+        if arch in ("gemma2", "gemma3"):
             add(b + "post_ffw_norm.weight", norm(D), "F32")
     add("output_norm.weight", norm(D, 2.5, 3.5), "F32")
     if arch == "falcon":

@@ -30,7 +30,7 @@ static inline float *accumulators_of(float *scratch, int64_t hd) { return values
 
 static inline float round_half(float x) { return sk_half_to_float_scalar(sk_float_to_half_scalar(x)); }
 
-static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, float cap, const sk_kv_segment *segs,
                            int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
     float *qf = query_rows(scratch);
     for (int64_t j = 0; j < g; j++) {
@@ -47,7 +47,7 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
                 const uint16_t *vt = (const uint16_t *)segs[si].v + t * hd;
                 float dot = 0.0f;
                 for (int64_t d = 0; d < hd; d++) dot += sk_half_to_float_scalar(kt[d]) * qf[d];
-                const float s = dot * scale;
+                const float s = sk_cap_score(dot * scale, cap);
                 float ms = 1.0f, vs = 1.0f;
                 if (s > m) {
                     ms = expf(m - s);
@@ -255,7 +255,7 @@ static void widen_ph(const _Float16 *acc, float *out, int64_t n) {
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, float cap, const sk_kv_segment *segs,
                          int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
     const int wide = sk_active_uses_avx512();  // AVX-512 halves the F16 round trips of the value updates
     const int native = hd % 32 == 0 && sk_active_uses_fp16();  // no round trips at all
@@ -293,6 +293,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                     default: block_scores(3, qf + j * hd, k, v, j == 0 ? ahead : 0, nb, hd, scale, scores + j * BLOCK); break;
                     }
                 }
+                for (int j = 0; j < nq; j++) sk_cap_scores(scores + j * BLOCK, nb, cap);
                 for (int64_t b = nb; b < BLOCK; b++) {
                     for (int j = 0; j < nq; j++) scores[j * BLOCK + b] = -INFINITY;
                 }
@@ -339,16 +340,17 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
 #pragma clang attribute pop
 #endif
 
-void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
-                              int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t partial_stride,
-                              float *scratch) {
+void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale, float softcap,
+                              const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi, float *partials,
+                              int64_t partial_stride, float *scratch) {
+    if (softcap != 0.0f) scale /= softcap;
 #if defined(__x86_64__) || defined(__i386__)
     if (hd % 8 == 0 && sk_init_active_is_avx2()) {
-        partial_avx2(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+        partial_avx2(q, g, hd, scale, softcap, segs, nsegs, lo, hi, partials, partial_stride, scratch);
         return;
     }
 #endif
-    partial_scalar(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+    partial_scalar(q, g, hd, scale, softcap, segs, nsegs, lo, hi, partials, partial_stride, scratch);
 }
 
 void sk_attention_merge(const float *partials, int64_t n, int64_t stride, int64_t hd, float *out) {

@@ -63,7 +63,7 @@ static void quantize_blocks(const float *x, int8_t *qs, uint16_t *d, int64_t dst
     }
 }
 
-static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, float cap, const sk_kv_segment *segs,
                            int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
     const int64_t nb = hd / QK8_0;
     const q8_scratch s = carve(scratch, hd);
@@ -86,7 +86,7 @@ static void partial_scalar(const float *q, int64_t g, int64_t hd, float scale, c
                     for (int i = 0; i < QK8_0; i++) sumi += kt[b * QK8_0 + i] * s.q[b * QK8_0 + i];
                     dot += sk_half_to_float_scalar(segs[si].kd[b * ds + t]) * sk_half_to_float_scalar(s.qh[b]) * (float)sumi;
                 }
-                const float sc = dot * scale;
+                const float sc = sk_cap_score(dot * scale, cap);
                 float ms = 1.0f, vs = 1.0f;
                 if (sc > m) {
                     ms = expf(m - sc);
@@ -266,7 +266,7 @@ SK_INLINE __m256 scales8(const uint16_t *d, int64_t count) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
 }
 
-static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
+static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, float cap, const sk_kv_segment *segs,
                          int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t pstride, float *scratch) {
     const int64_t nblk = hd / QK8_0;
     const q8_scratch s = carve(scratch, hd);
@@ -297,6 +297,7 @@ static void partial_avx2(const float *q, int64_t g, int64_t hd, float scale, con
                 for (int j = 0; j < nq; j++) {
                     float *sc = s.scores + j * BLOCK;
                     block_scores(s.q + j * hd, s.qd + j * nblk, k, nb, hd, s.dk, scale, sc);
+                    sk_cap_scores(sc, nb, cap);
                     for (int64_t b = nb; b < BLOCK; b++) sc[b] = -INFINITY;
                     const float ms = block_integer_weights(sc, s.dv, nblk, &m[j], &sum[j], s.qw + j * BLOCK, MAXQ * BLOCK,
                                                            s.unit + j, MAXQ);
@@ -344,14 +345,15 @@ void sk_f32_to_q8_0(const float *src, int8_t *qs, uint16_t *d, int64_t dstride, 
     quantize_blocks(src, qs, d, dstride, n);
 }
 
-void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale, const sk_kv_segment *segs,
-                               int64_t nsegs, int64_t lo, int64_t hi, float *partials, int64_t partial_stride,
-                               float *scratch) {
+void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale, float softcap,
+                               const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi, float *partials,
+                               int64_t partial_stride, float *scratch) {
+    if (softcap != 0.0f) scale /= softcap;
 #if defined(__x86_64__) || defined(__i386__)
     if (sk_init_active_is_avx2()) {
-        partial_avx2(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+        partial_avx2(q, g, hd, scale, softcap, segs, nsegs, lo, hi, partials, partial_stride, scratch);
         return;
     }
 #endif
-    partial_scalar(q, g, hd, scale, segs, nsegs, lo, hi, partials, partial_stride, scratch);
+    partial_scalar(q, g, hd, scale, softcap, segs, nsegs, lo, hi, partials, partial_stride, scratch);
 }

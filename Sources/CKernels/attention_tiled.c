@@ -272,7 +272,7 @@ static void values_avx2(tile_scratch *ts, int64_t hd) {
 #endif
 
 void sk_attention_tiled(const float *q, int64_t q_stride, int64_t rows, int64_t qpos0, int64_t hd, float scale,
-                        int64_t window, const sk_kv_segment *segs, int64_t nsegs, float *out, int64_t out_stride,
+                        float softcap, int64_t window, const sk_kv_segment *segs, int64_t nsegs, float *out, int64_t out_stride,
                         float *scratch) {
     load_fn load = load_block;
     scores_fn scores = scores_scalar;
@@ -288,6 +288,7 @@ void sk_attention_tiled(const float *q, int64_t q_stride, int64_t rows, int64_t 
         rowmax = rowmax_avx2;
     }
 #endif
+    if (softcap != 0.0f) scale /= softcap;
     tile_scratch ts = carve(scratch, hd);
     for (int64_t r = 0; r < TQ; r++) {
         for (int64_t d = 0; d < hd; d++) {
@@ -307,6 +308,7 @@ void sk_attention_tiled(const float *q, int64_t q_stride, int64_t rows, int64_t 
             const int64_t nk = to - t < TK ? to - t : TK;
             load(s, t, nk, hd, &ts);
             scores(&ts, hd, scale);
+            sk_cap_scores(ts.p, TQ * TK, softcap);  // the mask that follows sets what no row sees to −inf
             if (!softmax_rows(&ts, rows, hd, qpos0, s->pos + t, nk, window, expv, rowmax)) continue;
             values(&ts, hd);
         }

@@ -6,6 +6,7 @@
 #include "CKernels.h"
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -286,5 +287,13 @@ void sk_fill_avx512_table(sk_table *t);
 void sk_fill_float_mm_avx512(sk_table *t);
 void sk_fill_float_ops_scalar(sk_table *t);
 void sk_fill_float_ops_avx2(sk_table *t);
+
+/// Gemma 2's soft cap on attention scores, as ggml applies it: the kernels divide their scale by
+/// `cap`, then each score s of a real position becomes cap · tanh(s). cap 0: scores as they are.
+static inline void sk_cap_scores(float *s, int64_t n, float cap) {
+    if (cap == 0.0f) return;
+    for (int64_t i = 0; i < n; i++) s[i] = cap * tanhf(s[i]);
+}
+static inline float sk_cap_score(float s, float cap) { return cap == 0.0f ? s : cap * tanhf(s); }
 
 #endif

@@ -40,12 +40,14 @@ struct AttentionKernelTests {
             return out
         }
 
-        /// softmax(scale · q·k) · v over the positions in [lo, hi), in Double.
-        func reference(q: [Float], scale: Float, lo: Int, hi: Int) -> [Double] {
+        /// softmax(scale · q·k) · v over the positions in [lo, hi), in Double; with a soft cap c the
+        /// scores are c · tanh(scale · q·k / c) (Gemma 2).
+        func reference(q: [Float], scale: Float, softcap: Float = 0, lo: Int, hi: Int) -> [Double] {
             var scores: [Double] = []
             for p in lo..<hi {
                 let k = Self.floats(keys[((p - pos0) * hd)..<((p - pos0 + 1) * hd)])
-                scores.append(Double(scale) * zip(q, k).reduce(0) { $0 + Double($1.0) * Double($1.1) })
+                let s = Double(scale) * zip(q, k).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+                scores.append(softcap > 0 ? Double(softcap) * tanh(s / Double(softcap)) : s)
             }
             let m = scores.max() ?? 0
             let w = scores.map { exp($0 - m) }
@@ -79,13 +81,13 @@ struct AttentionKernelTests {
         }
     }
 
-    typealias PartialKernel = @convention(c) (UnsafePointer<Float>?, Int64, Int64, Float, UnsafePointer<sk_kv_segment>?, Int64,
+    typealias PartialKernel = @convention(c) (UnsafePointer<Float>?, Int64, Int64, Float, Float, UnsafePointer<sk_kv_segment>?, Int64,
                                               Int64, Int64, UnsafeMutablePointer<Float>?, Int64, UnsafeMutablePointer<Float>?) -> Void
 
     /// A one-row kernel (sk_attention_partial_f16 or _q8_0) for g heads (rows of q, hd apart, scale
     /// 0.125) over positions [lo, hi) in `chunks` parts, each head's parts merged.
     static func attend(_ kernel: PartialKernel, q: [Float], heads g: Int, hd: Int, segments segs: [sk_kv_segment],
-                       lo: Int, hi: Int, chunks: Int = 1) -> [Float] {
+                       lo: Int, hi: Int, chunks: Int = 1, softcap: Float = 0) -> [Float] {
         let stride = 2 + hd
         var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
         var partials = [Float](repeating: 0, count: g * chunks * stride)
@@ -93,7 +95,7 @@ struct AttentionKernelTests {
         partials.withUnsafeMutableBufferPointer { part in
             for c in 0..<chunks {
                 let a = lo + c * chunk, b = min(hi, a + chunk)
-                kernel(q, Int64(g), Int64(hd), 0.125, segs, Int64(segs.count), Int64(a), Int64(max(a, b)),
+                kernel(q, Int64(g), Int64(hd), 0.125, softcap, segs, Int64(segs.count), Int64(a), Int64(max(a, b)),
                        part.baseAddress! + c * stride, Int64(chunks * stride), &scratch)
             }
         }
@@ -120,9 +122,11 @@ struct AttentionKernelTests {
 
     // MARK: - one row (F16 accumulator)
 
-    func oneRow(q: [Float], heads g: Int, cache: Cache, cuts: [Int], lo: Int, hi: Int, chunks: Int = 1) -> [Float] {
+    func oneRow(q: [Float], heads g: Int, cache: Cache, cuts: [Int], lo: Int, hi: Int, chunks: Int = 1,
+                softcap: Float = 0) -> [Float] {
         cache.withSegments(splitAt: cuts) { segs in
-            Self.attend(sk_attention_partial_f16, q: q, heads: g, hd: cache.hd, segments: segs, lo: lo, hi: hi, chunks: chunks)
+            Self.attend(sk_attention_partial_f16, q: q, heads: g, hd: cache.hd, segments: segs, lo: lo, hi: hi, chunks: chunks,
+                        softcap: softcap)
         }
     }
 
@@ -182,7 +186,49 @@ struct AttentionKernelTests {
         #expect(Self.maxDiff(Array(empty[0..<hd]), want) < 1e-3)
     }
 
+    /// Gemma 2's soft cap: scores of ~±4 against a cap of 1.5 change the weights a lot, so an
+    /// uncapped kernel fails this by far (checked: 0.1 to 0.5).
+    @Test(arguments: KernelTests.modes)
+    func oneRowCapsScores(mode: Int32) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: 5 &+ UInt64(mode))
+        let hd = 64, g = 2
+        let cache = Cache(hd: hd, n: 140, rng: &rng)
+        let q = Self.query(g * hd, rng: &rng).map { 4 * $0 }
+        for chunks in [1, 3] {
+            let out = oneRow(q: q, heads: g, cache: cache, cuts: [50], lo: 0, hi: 140, chunks: chunks, softcap: 1.5)
+            for j in 0..<g {
+                let want = cache.reference(q: Array(q[(j * hd)..<((j + 1) * hd)]), scale: 0.125, softcap: 1.5, lo: 0, hi: 140)
+                let diff = Self.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want)
+                #expect(diff < 4e-3, "\(chunks) chunks, head \(j): max difference \(diff)")
+            }
+        }
+    }
+
     // MARK: - tiled (F32)
+
+    @Test(arguments: KernelTests.modes)
+    func tiledCapsScores(mode: Int32) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: 11 &+ UInt64(mode))
+        let hd = 64, rows = 40, qpos0 = 100
+        let cache = Cache(hd: hd, n: 140, rng: &rng)
+        var scratch = [Float](repeating: 0, count: Int(sk_attention_scratch_floats(Int64(hd))))
+        let q = (0..<(rows * hd)).map { _ in 2 * KernelTests.normal(&rng) }
+        var out = [Float](repeating: 0, count: rows * hd)
+        cache.withSegments(splitAt: [120]) { segs in
+            sk_attention_tiled(q, Int64(hd), Int64(rows), Int64(qpos0), Int64(hd), 0.125, 1.5, 0, segs, Int64(segs.count),
+                               &out, Int64(hd), &scratch)
+        }
+        var worst = 0.0
+        for r in 0..<rows {
+            let want = cache.reference(q: Array(q[(r * hd)..<((r + 1) * hd)]), scale: 0.125, softcap: 1.5, lo: 0, hi: qpos0 + r + 1)
+            worst = max(worst, Self.maxDiff(Array(out[(r * hd)..<((r + 1) * hd)]), want))
+        }
+        #expect(worst < 1e-5, "max difference \(worst)")
+    }
 
     @Test(arguments: KernelTests.modes, [64, 80, 256])
     func tiledMatchesSoftmaxAttention(mode: Int32, hd: Int) {
@@ -197,7 +243,7 @@ struct AttentionKernelTests {
             let q = (0..<(rows * hd)).map { _ in 0.5 * KernelTests.normal(&rng) }
             var out = [Float](repeating: 0, count: rows * hd)
             cache.withSegments(splitAt: cuts) { segs in
-                sk_attention_tiled(q, Int64(hd), Int64(rows), Int64(qpos0), Int64(hd), 0.125, Int64(window),
+                sk_attention_tiled(q, Int64(hd), Int64(rows), Int64(qpos0), Int64(hd), 0.125, 0, Int64(window),
                                    segs, Int64(segs.count), &out, Int64(hd), &scratch)
             }
             var worst = 0.0

@@ -84,9 +84,12 @@ struct AttentionQ8KernelTests {
         /// value scale to the integer values as a 16-bit integer relative to the largest of its block
         /// of positions, so each is off by at most 2^-16 of the largest overall, against values of at
         /// most 127 (in units of their scale).
-        func reference(q: [Float], scale: Double, lo: Int, hi: Int) -> (out: [Double], weightRounding: Double) {
+        func reference(q: [Float], scale: Double, softcap: Double = 0, lo: Int, hi: Int) -> (out: [Double], weightRounding: Double) {
             let qd = AttentionQ8KernelTests.dequantized(AttentionQ8KernelTests.ggmlQ8_0(q))
-            let scores = (lo..<hi).map { p in scale * zip(qd, keyFloats[p]).reduce(0) { $0 + $1.0 * $1.1 } }
+            let scores = (lo..<hi).map { p in
+                let s = scale * zip(qd, keyFloats[p]).reduce(0) { $0 + $1.0 * $1.1 }
+                return softcap > 0 ? softcap * tanh(s / softcap) : s
+            }
             let m = scores.max()!
             let w = scores.map { exp($0 - m) }
             let total = w.reduce(0, +)
@@ -100,7 +103,7 @@ struct AttentionQ8KernelTests {
 
         /// g heads (rows of q, hd apart) over [lo, hi), the positions in `chunks` merged parts, the
         /// cache given as segments split at `cuts`.
-        func attend(q: [Float], heads g: Int, lo: Int, hi: Int, cuts: [Int] = [], chunks: Int = 1) -> [Float] {
+        func attend(q: [Float], heads g: Int, lo: Int, hi: Int, cuts: [Int] = [], chunks: Int = 1, softcap: Float = 0) -> [Float] {
             keys.withUnsafeBytes { k in
                 values.withUnsafeBytes { v in
                     keyScales.withUnsafeBufferPointer { kd in
@@ -111,7 +114,7 @@ struct AttentionQ8KernelTests {
                                               vd: vd.baseAddress! + a, dstride: Int64(n), pos: Int64(a), n: Int64(b - a))
                             }
                             return AttentionKernelTests.attend(sk_attention_partial_q8_0, q: q, heads: g, hd: hd, segments: segs,
-                                                               lo: lo, hi: hi, chunks: chunks)
+                                                               lo: lo, hi: hi, chunks: chunks, softcap: softcap)
                         }
                     }
                 }
@@ -140,6 +143,24 @@ struct AttentionQ8KernelTests {
                 let bound = 2e-5 + want.weightRounding
                 #expect(diff < bound, "hd \(hd) cuts \(cuts) [\(lo), \(hi)) head \(j): max difference \(diff), bound \(bound)")
             }
+        }
+    }
+
+    /// Gemma 2's soft cap on a Q8_0 cache: scores of ~±4 against a cap of 1.5.
+    @Test(arguments: KernelTests.modes)
+    func oneRowCapsScores(mode: Int32) {
+        KernelTests.usePath(mode)
+        defer { sk_init_thread(-1) }
+        var rng = Rng(seed: 3 &+ UInt64(mode))
+        let hd = 64, g = 2
+        let cache = Cache(hd: hd, n: 140, rng: &rng)
+        let q = (0..<(g * hd)).map { _ in 2 * KernelTests.normal(&rng) }
+        let out = cache.attend(q: q, heads: g, lo: 0, hi: 140, cuts: [50], softcap: 1.5)
+        for j in 0..<g {
+            let want = cache.reference(q: Array(q[(j * hd)..<((j + 1) * hd)]), scale: cache.scale, softcap: 1.5, lo: 0, hi: 140)
+            let diff = AttentionKernelTests.maxDiff(Array(out[(j * hd)..<((j + 1) * hd)]), want.out)
+            let bound = 2e-5 + want.weightRounding
+            #expect(diff < bound, "head \(j): max difference \(diff), bound \(bound)")
         }
     }
 

@@ -26,7 +26,8 @@ let syntheticTolerance: Float = 0.12
         "llama-dense-f16", "llama-dense-bf16", "llama-dense-q4_1", "llama-dense-q5_0", "llama-dense-q5_k",
         "llama-dense-q2_k", "llama-dense-q3_k", "llama-dense-iq4_nl", "llama-dense-iq4_xs",
         "llama-moe-q8_0", "llama-moe-q4_0", "llama-moe-q4_k", "llama-moe-q6_k",
-        "llama-swa-q8_0", "qwen2-q8_0", "phi3-q8_0", "gemma3-q8_0", "qwen3-q8_0", "falcon-7b-q8_0", "falcon-40b-q8_0",
+        "llama-swa-q8_0", "qwen2-q8_0", "phi3-q8_0", "gemma2-q8_0", "gemma3-q8_0", "qwen3-q8_0", "falcon-7b-q8_0",
+        "falcon-40b-q8_0",
     ]
 
     func load(_ name: String) throws -> (Model, SyntheticReference) {
@@ -151,6 +152,15 @@ let syntheticTolerance: Float = 0.12
         let ours = try context.evaluateAll(Array(ref.tokens.prefix(8)))
         let worst = zip(ours, ref.logits).map { a, b in zip(a, b).map { abs($0 - $1) }.max()! }.max()!
         #expect(worst <= syntheticTolerance, "max |Δlogit| \(worst)")
+    }
+
+    @Test func gemma2WindowsEveryOtherLayerAndCapsScoresAndLogits() throws {
+        let model = try Model(path: try fixtureURL("Fixtures/synthetic/gemma2-q8_0", "gguf").path)
+        let c = model.config
+        #expect(c.layerWindows == [8, nil, 8, nil])
+        #expect(c.attentionLogitSoftcap == 0.6 && c.finalLogitSoftcap == 2)
+        // no RoPE base of its own for windowed layers unless the file names one
+        #expect(c.localRopeFreqBase == nil && c.attentionScale == 1 / 8)
     }
 
     @Test func gemma3InterleavesFiveLocalLayersWithOneGlobal() throws {

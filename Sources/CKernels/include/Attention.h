@@ -43,11 +43,14 @@ typedef struct {
 /// Floats of per-thread scratch either kernel needs for head size `hd`.
 int64_t sk_attention_scratch_floats(int64_t hd);
 
+/// In every kernel a score is scale · q·k, or, with softcap > 0 (Gemma 2), softcap · tanh(scale · q·k
+/// / softcap); softcap 0 leaves scores uncapped.
+///
 /// One query row of `g` heads that share a KV head (`q`: g rows of hd floats, hd apart) against
 /// the positions in [lo, hi) of the segments (given in position order; the caller applies causality
 /// and the window through lo and hi). Writes head j's partial result to
 /// partials + j * partial_stride: [max score, sum of weights, accumulator[hd]] (2 + hd floats).
-void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale,
+void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale, float softcap,
                               const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
                               float *partials, int64_t partial_stride, float *scratch);
 
@@ -55,7 +58,7 @@ void sk_attention_partial_f16(const float *q, int64_t g, int64_t hd, float scale
 /// and scales apart as sk_kv_segment describes; hd a multiple of 32), computed as ggml computes
 /// attention over a quantized cache: the query quantized to Q8_0, integer dot products, an F32
 /// accumulator.
-void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale,
+void sk_attention_partial_q8_0(const float *q, int64_t g, int64_t hd, float scale, float softcap,
                                const sk_kv_segment *segs, int64_t nsegs, int64_t lo, int64_t hi,
                                float *partials, int64_t partial_stride, float *scratch);
 
@@ -72,7 +75,7 @@ void sk_attention_merge(const float *partials, int64_t n, int64_t stride, int64_
 /// `q_stride` floats apart) against the segments: a key at position kp is seen by the query at qp
 /// when kp ≤ qp and, if window > 0, kp > qp − window. Writes the rows `out_stride` apart.
 void sk_attention_tiled(const float *q, int64_t q_stride, int64_t rows, int64_t qpos0, int64_t hd,
-                        float scale, int64_t window, const sk_kv_segment *segs, int64_t nsegs,
+                        float scale, float softcap, int64_t window, const sk_kv_segment *segs, int64_t nsegs,
                         float *out, int64_t out_stride, float *scratch);
 
 #ifdef __cplusplus

@@ -21,7 +21,7 @@ struct Architecture: Sendable {
     let load: @Sendable (GGUFFile, ModelConfig) throws(ModelError) -> any Network
 
     /// Every architecture Sirocco runs.
-    static let all: [Architecture] = [.llama, .qwen2, .qwen3, .phi3, .gemma3, .falcon]
+    static let all: [Architecture] = [.llama, .qwen2, .qwen3, .phi3, .gemma2, .gemma3, .falcon]
 
     /// The architecture a GGUF file names, if Sirocco runs it.
     static func named(_ name: String) -> Architecture? { all.first { $0.name == name } }

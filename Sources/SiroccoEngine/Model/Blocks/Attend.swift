@@ -22,6 +22,9 @@ extension ForwardPass {
         }
     }
 
+    /// Gemma 2's cap on attention scores; 0 (none) for every other model.
+    private var softcap: Float { config.attentionLogitSoftcap ?? 0 }
+
     /// Tiles of up to SK_ATTENTION_TILE rows of one head per work item.
     private func attendTiled(layer l: Int) {
         let c = config, s = scratch, n = rows, hd = c.headDim
@@ -39,8 +42,8 @@ extension ForwardPass {
                 let nsegs = cache.segments(layer: l, kvHead: h / c.groupSize, from: cache.oldestVisible(layer: l, from: start + r0),
                                            to: start + r0 + count, rows: n, start: start, into: segs)
                 sk_attention_tiled(s.queries + r0 * c.qDim + h * hd, Int64(c.qDim), Int64(count), Int64(start + r0), Int64(hd),
-                                   c.attentionScale, Int64(window), segs, Int64(nsegs), s.heads + r0 * c.qDim + h * hd,
-                                   Int64(c.qDim), work)
+                                   c.attentionScale, softcap, Int64(window), segs, Int64(nsegs),
+                                   s.heads + r0 * c.qDim + h * hd, Int64(c.qDim), work)
                 item += total
             }
         }
@@ -61,7 +64,7 @@ extension ForwardPass {
             for kvh in 0..<c.kvHeadCount {
                 let h0 = kvh * c.groupSize
                 let nsegs = cache.segments(layer: l, kvHead: kvh, from: lo, to: p + 1, rows: 1, start: start, into: segs)
-                partial(s.queries + h0 * hd, Int64(c.groupSize), Int64(hd), c.attentionScale, segs, Int64(nsegs),
+                partial(s.queries + h0 * hd, Int64(c.groupSize), Int64(hd), c.attentionScale, softcap, segs, Int64(nsegs),
                         Int64(a), Int64(max(a, b)), s.attentionPartials + (h0 * total + thread) * stride,
                         Int64(total * stride), work)
             }
@@ -91,7 +94,8 @@ extension ForwardPass {
                 let oldest = cache.oldestVisible(layer: l, from: pos)
                 let nsegs = cache.segments(layer: l, kvHead: h0 / c.groupSize, from: oldest, to: pos + 1, rows: n,
                                            start: start, into: segs)
-                partial(s.queries + i * c.qDim + h0 * hd, Int64(headsPerItem), Int64(hd), c.attentionScale, segs, Int64(nsegs),
+                partial(s.queries + i * c.qDim + h0 * hd, Int64(headsPerItem), Int64(hd), c.attentionScale, softcap, segs,
+                        Int64(nsegs),
                         Int64(oldest), Int64(pos + 1), partials, Int64(stride), work)
                 for j in 0..<headsPerItem {
                     sk_attention_merge(partials + j * stride, 1, Int64(stride), Int64(hd), s.heads + i * c.qDim + (h0 + j) * hd)
