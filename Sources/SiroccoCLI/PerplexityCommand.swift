@@ -24,7 +24,7 @@ struct PerplexityCommand: ParsableCommand {
     var ctxSize = 512
     @Option(parsing: .unconditional, help: "Score at most this many chunks (default: all the text holds).")
     var chunks: Int?
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: number of cores).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads; the default is this machine's core count.")
     var threads: Int = defaultThreadCount()
     @Option(help: "Base file of log-probabilities: written by this run, or read with --kl-divergence.")
     var klDivergenceBase: String?
