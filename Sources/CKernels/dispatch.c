@@ -26,8 +26,10 @@ static void build_tables(void) {
     if (g_cpu_ok) {
         __builtin_cpu_init();
         sk_fill_avx2_table(&g_plain_table);
-        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
+        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
             sk_fill_avx512_table(&g_avx2_table);
+            g_avx2_table.repack = __builtin_cpu_supports("avx512dq");
+        }
         else if (__builtin_cpu_supports("avxvnni")) sk_fill_vnni_table(&g_avx2_table);
         else sk_fill_avx2_table(&g_avx2_table);
         if (__builtin_cpu_supports("avx512f")) {
@@ -76,6 +78,8 @@ int sk_init_active_is_avx2(void) { return T()->is_avx2; }
 int sk_active_uses_avx512(void) { return T()->wide; }
 
 int sk_active_uses_fp16(void) { return T()->fp16; }
+
+int sk_active_uses_repack(void) { return T()->repack; }
 
 int sk_block_size(int type) { return sk_blck(type); }
 

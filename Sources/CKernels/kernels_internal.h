@@ -257,6 +257,7 @@ typedef struct {
     int is_avx2;
     int wide;  // AVX-512F kernels outside this table may be used too (attention_decode.c)
     int fp16;  // and AVX512-FP16 arithmetic (attention_decode.c: the F16 accumulator computed in F16)
+    int repack;  // AVX-512 VNNI: Q4_K/Q6_K weights may be repacked for prompt batches (repack_avx512.c)
     sk_wkernels w[SKW_COUNT];
     sk_quant_fn quant_q8_0, quant_q8_1, quant_q8_K;
     sk_dequant_fn dequant[SKW_COUNT];
@@ -276,6 +277,8 @@ typedef struct {
 void sk_fill_scalar_table(sk_table *t);
 /// 1 when the calling thread's table allows AVX-512F code (the CPU has it and no override says no).
 int sk_active_uses_avx512(void);
+/// 1 when it allows the repacked Q4_K/Q6_K kernels (AVX-512 VNNI).
+int sk_active_uses_repack(void);
 /// 1 when it allows AVX512-FP16 code as well.
 int sk_active_uses_fp16(void);
 void sk_fill_avx2_table(sk_table *t);

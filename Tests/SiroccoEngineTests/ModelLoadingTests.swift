@@ -48,7 +48,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         do {
             let config = try ModelConfig(gguf: file)
-            _ = try Model.loadNetwork(file: file, config: config)
+            _ = try Model.loadNetwork(TensorLoader(file: file), config: config)
             return nil
         } catch {
             return error
@@ -75,7 +75,7 @@ import Testing
         let file = try open(tinyLlama())
         let config = try ModelConfig(gguf: file)
         #expect(config.headDim == 16 && config.groupSize == 2 && config.vocabularySize == 4)
-        let network = try #require(try Model.loadNetwork(file: file, config: config) as? LlamaNetwork)
+        let network = try #require(try Model.loadNetwork(TensorLoader(file: file), config: config) as? LlamaNetwork)
         #expect(network.ends.output.name == "token_embd.weight")
     }
 

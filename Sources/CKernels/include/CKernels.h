@@ -49,6 +49,21 @@ float sk_vec_dot(int weight_type, int64_t n, const void *w, const void *act);
 void sk_matmul(int weight_type, int64_t n, const void *w, size_t w_row_bytes, int64_t r0, int64_t r1,
                const void *act, size_t act_row_bytes, int64_t n_tok, float *out, int64_t out_stride);
 
+// --- repacked weights (repack_avx512.c): Q4_K and Q6_K rows interleaved 16 at a time for prompt
+// batches on CPUs with AVX-512 VNNI ---
+
+/// 1 when `rows` × `n` weights of `type` can be repacked here: Q4_K or Q6_K, rows a multiple of 16,
+/// and the calling thread's kernels are AVX-512 VNNI ones.
+int sk_repack_supported(int type, int64_t rows, int64_t n);
+/// Bytes of the repacked form of `rows` × `n` weights of `type`.
+size_t sk_repacked_bytes(int type, int64_t rows, int64_t n);
+/// Repacks row groups [g0, g1) (16 rows each; rows `row_bytes` apart from `w`) into `dst`, which
+/// holds the whole matrix's repacked form (sk_repacked_bytes): groups may be repacked in parallel.
+void sk_repack(int type, const void *w, size_t row_bytes, int64_t n, int64_t g0, int64_t g1, void *dst);
+/// sk_matmul for repacked weights: rows [r0, r1) (multiples of 16) against Q8_K activation rows.
+void sk_matmul_repacked(int type, int64_t n, const void *packed, int64_t r0, int64_t r1, const void *act,
+                        size_t act_row_bytes, int64_t n_tok, float *out, int64_t out_stride);
+
 /// Dequantizes `n` elements (a multiple of the block size) of `type` into floats.
 void sk_dequantize_row(int type, const void *src, float *dst, int64_t n);
 

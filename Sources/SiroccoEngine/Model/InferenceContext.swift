@@ -39,6 +39,7 @@ public final class InferenceContext: @unchecked Sendable {
 
     private init(model: Model, contextLength: Int, batchSize: Int, threads: Int, validCacheType: KVCacheType) {
         let c = model.config
+        model.prepareForInference()
         self.model = model
         self.contextLength = max(1, contextLength)
         self.batchSize = max(1, min(batchSize, self.contextLength))

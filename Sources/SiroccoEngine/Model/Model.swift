@@ -14,8 +14,17 @@ public final class Model: @unchecked Sendable {
         file = try GGUFFile(path: path)
         config = try ModelConfig(gguf: file)
         tokenizer = try Tokenizer(gguf: file)
-        network = try Model.loadNetwork(file: file, config: config)
+        let loader = TensorLoader(file: file)
+        network = try Model.loadNetwork(loader, config: config)
+        packing = loader.packing
     }
+
+    /// Matrices this CPU multiplies faster repacked, copied before the first inference.
+    private let packing: WeightPacking
+
+    /// Makes the repacked copies of the weights (once; InferenceContext asks for it), so that the
+    /// first prompt does not pay for them and commands that only read metadata never do.
+    public func prepareForInference() { packing.makeAll() }
 
     /// The Jinja chat template stored in the file, if any.
     public var chatTemplate: String? { file.string(GGUFKey.chatTemplate) }
@@ -24,12 +33,12 @@ public final class Model: @unchecked Sendable {
     public var weightBytesPerToken: Int { network.bytesPerToken }
 
     /// The network of the architecture `config` names.
-    static func loadNetwork(file: GGUFFile, config: ModelConfig) throws(ModelError) -> any Network {
+    static func loadNetwork(_ loader: TensorLoader, config: ModelConfig) throws(ModelError) -> any Network {
         guard let family = Architecture.named(config.architecture) else {
-            throw .unsupportedArchitecture(file: file.path, architecture: config.architecture,
+            throw .unsupportedArchitecture(file: loader.file.path, architecture: config.architecture,
                                            supported: ModelConfig.supportedArchitectures)
         }
-        return try family.load(file, config)
+        return try family.load(loader, config)
     }
 
     /// Counts of tensors per GGML type, e.g. ["Q4_1": 210, "F32": 61].

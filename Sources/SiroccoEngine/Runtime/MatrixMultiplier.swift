@@ -69,6 +69,11 @@ final class MatrixMultiplier {
         let range = ThreadPool.share(of: w.rows, index: thread, total: total, align: 16)
         if range.isEmpty { return }
         let s = Self.slot(for: w.type)
+        if let packed = w.packed {
+            sk_matmul_repacked(Int32(w.type.rawValue), Int64(w.cols), packed.base, Int64(range.lowerBound),
+                               Int64(range.upperBound), slots[s], slotRowBytes[s], Int64(n), out, Int64(outStride))
+            return
+        }
         sk_matmul(Int32(w.type.rawValue), Int64(w.cols), w.data, w.rowBytes,
                   Int64(range.lowerBound), Int64(range.upperBound),
                   slots[s], slotRowBytes[s], Int64(n), out, Int64(outStride))

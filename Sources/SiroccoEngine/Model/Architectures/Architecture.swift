@@ -18,7 +18,7 @@ struct Architecture: Sendable {
     let ropeStyle: RopeStyle
     /// Sets the architecture's own hyperparameters after the common ones are decoded.
     var configure: @Sendable (inout ModelConfig, GGUFFile) throws(ModelError) -> Void = { _, _ throws(ModelError) in }
-    let load: @Sendable (GGUFFile, ModelConfig) throws(ModelError) -> any Network
+    let load: @Sendable (TensorLoader, ModelConfig) throws(ModelError) -> any Network
 
     /// Every architecture Sirocco runs.
     static let all: [Architecture] = [.llama, .qwen2, .qwen3, .phi3, .gemma2, .gemma3, .falcon]
@@ -34,10 +34,11 @@ struct EmbeddingAndHead {
     let output: WeightMatrix           // [vocab, dim]; the embedding itself when tied
 
     init(loading t: TensorLoader, config c: ModelConfig, outputNorm: Norm) throws(ModelError) {
-        tokenEmbedding = try t.matrix(TensorName.tokenEmbedding, rows: c.vocabularySize, cols: c.embeddingLength)
+        tokenEmbedding = try t.matrix(TensorName.tokenEmbedding, rows: c.vocabularySize, cols: c.embeddingLength,
+                                      repack: false)
         self.outputNorm = outputNorm
         output = t.has(TensorName.output)
-            ? try t.matrix(TensorName.output, rows: c.vocabularySize, cols: c.embeddingLength)
+            ? try t.matrix(TensorName.output, rows: c.vocabularySize, cols: c.embeddingLength, repack: false)
             : tokenEmbedding
     }
 }

@@ -7,8 +7,8 @@
 extension Architecture {
     static let falcon = Architecture(name: "falcon", ropeStyle: .neox, configure: { c, _ throws(ModelError) in
         c.activation = .geluTanh
-    }) { file, config throws(ModelError) in
-        try FalconNetwork(file: file, config: config)
+    }) { t, config throws(ModelError) in
+        try FalconNetwork(loading: t, config: config)
     }
 }
 
@@ -24,8 +24,7 @@ final class FalconNetwork: Network {
     let ends: EmbeddingAndHead
     let layers: [Layer]
 
-    init(file: GGUFFile, config c: ModelConfig) throws(ModelError) {
-        let t = TensorLoader(file: file)
+    init(loading t: TensorLoader, config c: ModelConfig) throws(ModelError) {
         let dim = c.embeddingLength, eps = c.layerNormEpsilon
         layers = try (0..<c.layerCount).map { i throws(ModelError) in
             Layer(norm: try t.layerNorm(TensorName.attnNorm(i), bias: TensorName.attnNormBias(i), width: dim, epsilon: eps),

@@ -18,8 +18,8 @@ extension Architecture {
         c.attentionLogitSoftcap = positive(file.float(GGUFKey.attentionLogitSoftcapping(c.architecture)) ?? 50)
         c.finalLogitSoftcap = positive(file.float(GGUFKey.finalLogitSoftcapping(c.architecture)) ?? 30)
         if c.layerCount == 46 { largeModelAttentionScale(&c) }  // 27B
-    }) { file, config throws(ModelError) in
-        try GemmaNetwork(file: file, config: config, attention: .init(biases: .absent, qkNorm: .absent))
+    }) { t, config throws(ModelError) in
+        try GemmaNetwork(loading: t, config: config, attention: .init(biases: .absent, qkNorm: .absent))
     }
 
     static let gemma3 = Architecture(name: "gemma3", ropeStyle: .neox, configure: { c, file throws(ModelError) in
@@ -31,8 +31,8 @@ extension Architecture {
         }
         c.finalLogitSoftcap = positive(file.float(GGUFKey.finalLogitSoftcapping(c.architecture)))
         if c.layerCount == 62 { largeModelAttentionScale(&c) }  // 27B
-    }) { file, config throws(ModelError) in
-        try GemmaNetwork(file: file, config: config, attention: .init(biases: .absent, qkNorm: .required))
+    }) { t, config throws(ModelError) in
+        try GemmaNetwork(loading: t, config: config, attention: .init(biases: .absent, qkNorm: .required))
     }
 
     private static func gemmaCommon(_ c: inout ModelConfig) {
@@ -60,8 +60,7 @@ final class GemmaNetwork: Network {
     let ends: EmbeddingAndHead
     let layers: [Layer]
 
-    init(file: GGUFFile, config c: ModelConfig, attention layout: AttentionWeights.Layout) throws(ModelError) {
-        let t = TensorLoader(file: file)
+    init(loading t: TensorLoader, config c: ModelConfig, attention layout: AttentionWeights.Layout) throws(ModelError) {
         let dim = c.embeddingLength, eps = c.rmsEpsilon
         layers = try (0..<c.layerCount).map { i throws(ModelError) in
             Layer(block: try DecoderLayer(loading: t, layer: i, config: c, attention: layout),

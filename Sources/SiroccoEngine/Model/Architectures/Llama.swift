@@ -5,8 +5,8 @@
 // RMSNorm → output projection.
 
 extension Architecture {
-    static let llama = Architecture(name: "llama", ropeStyle: .normal) { file, config throws(ModelError) in
-        try LlamaNetwork(file: file, config: config, attention: .init(fusedQKV: .absent, biases: .optional))
+    static let llama = Architecture(name: "llama", ropeStyle: .normal) { t, config throws(ModelError) in
+        try LlamaNetwork(loading: t, config: config, attention: .init(fusedQKV: .absent, biases: .optional))
     }
 }
 
@@ -16,8 +16,7 @@ final class LlamaNetwork: Network {
     let layers: [DecoderLayer]
     let ropeFactors: [Float]?          // [ropeDim/2] frequency divisors (Llama 3.1 long context)
 
-    init(file: GGUFFile, config c: ModelConfig, attention layout: AttentionWeights.Layout) throws(ModelError) {
-        let t = TensorLoader(file: file)
+    init(loading t: TensorLoader, config c: ModelConfig, attention layout: AttentionWeights.Layout) throws(ModelError) {
         layers = try (0..<c.layerCount).map { i throws(ModelError) in
             try DecoderLayer(loading: t, layer: i, config: c, attention: layout)
         }

@@ -3,7 +3,7 @@
 // zero-copy row views.
 
 extension Architecture {
-    static let phi3 = Architecture(name: "phi3", ropeStyle: .neox) { file, config throws(ModelError) in
-        try LlamaNetwork(file: file, config: config, attention: .init(fusedQKV: .optional, biases: .absent))
+    static let phi3 = Architecture(name: "phi3", ropeStyle: .neox) { t, config throws(ModelError) in
+        try LlamaNetwork(loading: t, config: config, attention: .init(fusedQKV: .optional, biases: .absent))
     }
 }
