@@ -12,7 +12,8 @@ public struct JinjaLimits: Sendable, Equatable {
     /// Depth of expressions and statements being evaluated, macro bodies included.
     public var evaluation = 300
     /// Expressions evaluated, statements executed and loop iterations, in all (real templates on a
-    /// long conversation: tens of thousands). About half a second of work at the most.
+    /// long conversation: tens of thousands). Under a second of work at the most (the slowest template
+    /// the fuzzer found stops here after 0.7 s in a release build).
     public var steps = 4_000_000
     /// Bytes of strings (and 16 per list element) a render may build in all — output, concatenation,
     /// repetition, filters — before anything is allocated: this much, plus 16 times the input.
