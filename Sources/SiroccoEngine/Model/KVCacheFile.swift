@@ -266,7 +266,8 @@ private final class CacheFileReader {
     let size: Int
     private let fd: Int32
     private let buffer: UnsafeMutableRawPointer
-    private let capacity = 4 << 20
+    /// 4 MiB, or less for a smaller file.
+    private let capacity: Int
     private var lo = 0, hi = 0
     /// Bytes read from the file so far.
     private var offset = 0
@@ -287,6 +288,7 @@ private final class CacheFileReader {
             throw FileError.notARegularFile(path: path, kind: RegularFile.kind(st.st_mode))
         }
         size = Int(st.st_size)
+        capacity = min(4 << 20, max(size, 64))
         buffer = .allocate(byteCount: capacity, alignment: 64)
     }
 
@@ -303,9 +305,10 @@ private final class CacheFileReader {
         return Array(UnsafeRawBufferPointer(start: try take(n), count: n)) == KVCacheFile.magic
     }
 
-    /// The next `n` bytes (at most the buffer's size), valid until the next call.
+    /// The next `n` bytes, valid until the next call. More than the buffer holds is more than the
+    /// file holds (the callers take at most a few hundred KiB at a time).
     func take(_ n: Int) throws -> UnsafeRawPointer {
-        precondition(n <= capacity)
+        guard n <= capacity else { throw KVCacheFileError.truncated(path: path, expected: offset - (hi - lo) + n, actual: size) }
         if hi - lo < n { try fill(n) }
         defer { lo += n }
         return UnsafeRawPointer(buffer + lo)
