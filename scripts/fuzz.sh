@@ -4,7 +4,7 @@
 # corpus (not the committed one); a crash leaves its input in .build-fuzz/findings/ and fails.
 #
 # Usage: scripts/fuzz.sh [--seconds N] [TARGET ...]
-#   targets: gguf jinja tokenizer conversation (default: all); --seconds per target (default 60)
+#   targets: gguf jinja tokenizer conversation kvcache (default: all); --seconds per target (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,7 @@ while [[ $# -gt 0 ]]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(gguf jinja tokenizer conversation)
+[[ ${#targets[@]} -gt 0 ]] || targets=(gguf jinja tokenizer conversation kvcache)
 
 out=.build-fuzz
 mkdir -p "$out/obj" "$out/module" "$out/findings"
@@ -45,6 +45,7 @@ failed=0
 for target in "${targets[@]}"; do
     name="Fuzz$(echo "${target:0:1}" | tr a-z A-Z)${target:1}"
     [[ "$name" == "FuzzGguf" ]] && name=FuzzGGUF
+    [[ "$name" == "FuzzKvcache" ]] && name=FuzzKVCache
     source="Fuzz/$name.swift"
     [[ -f "$source" ]] || { echo "fuzz.sh: no target $target ($source)" >&2; exit 2; }
     binary="$out/fuzz-$target"

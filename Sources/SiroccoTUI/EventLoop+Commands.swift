@@ -99,6 +99,7 @@ extension EventLoop {
             state.inform("system prompt set for every pane")
         case .clear:
             guard !state.anyStreaming else { state.warn("still answering — Ctrl-C stops it first"); return }
+            for w in work { w.wait() }  // KV cache saves read the cells being cleared
             for (i, session) in sessions.enumerated() {
                 session.clear()
                 state.panes[i].entries = []
@@ -115,6 +116,7 @@ extension EventLoop {
             let session = sessions[state.focus]
             do {
                 try session.save(to: file)
+                saveCache(pane: state.focus, forConversation: file, pruneStore: false)
                 state.inform("saved the conversation\(ofPane(state.focus)) (\(EventLoop.count(session.messages.count, "message"))) to \(file)")
             } catch {
                 state.warn("cannot save the conversation to \(file): \(EventLoop.message(error))")

@@ -20,6 +20,8 @@ final class EventLoop {
     private let resumeFiles: [String]
     private let resumeStem: String?
     var sessions: [ChatSession] = []
+    /// Each pane's answers and KV cache saves and restores, one at a time in order.
+    var work: [SerialWork] = []
     /// Notices for the first pane once the panes exist (theme problems found while loading).
     private var startupNotices: [TranscriptEntry.Kind: [String]] = [:]
 
@@ -214,7 +216,7 @@ final class EventLoop {
             state.panes[i].lastStop = nil
             state.panes[i].answerSeedFixed = session.settings.seed != nil
             let queue = self.queue
-            let thread = Thread {
+            work[i].run("sirocco-pane-\(i + 1)") {
                 let altStack = tr_alt_stack_begin()  // a crash here still restores the terminal
                 defer { tr_alt_stack_end(altStack) }
                 do {
@@ -224,15 +226,15 @@ final class EventLoop {
                     queue.post(.turnEnded(pane: i, error: EventLoop.message(error)))
                 }
             }
-            thread.name = "sirocco-pane-\(i + 1)"
-            thread.stackSize = 8 << 20
-            thread.start()
         }
     }
 
+    /// Loads the conversation saved in `file` into pane `i`, and its KV cache when there is one.
     func load(_ file: String, intoPane i: Int) throws {
         let session = sessions[i]
+        work[i].wait()  // a cache save or restore still running
         try session.load(from: file)
+        restoreCache(pane: i, forConversation: file)
         state.panes[i].replaceTranscript(with: session.messages)
         state.panes[i].settings = session.settings
         if let system = session.systemPrompt, !system.isEmpty {
@@ -300,6 +302,7 @@ final class EventLoop {
         switch event {
         case let .loaded(sessions):
             self.sessions = sessions
+            work = sessions.map { _ in SerialWork() }
             if quitting { running = false; return }
             state.panes = sessions.enumerated().map { i, session in
                 var pane = PaneState(index: i, modelName: EventLoop.displayName(session.model),
@@ -346,6 +349,10 @@ final class EventLoop {
             }
             autosave(pane: i)
             if !state.anyStreaming, state.status?.text == "stopping the answer…" { state.status = nil }
+        case let .cacheRestored(i, tokens, seconds):
+            cacheRestored(pane: i, tokens: tokens, seconds: seconds)
+        case let .cacheFailed(_, message):
+            state.warn(message)
         }
     }
 
@@ -365,7 +372,8 @@ final class EventLoop {
         store.continueChat(stem: resumeStem)
     }
 
-    private func autosave(pane i: Int) {
+    /// Saves pane `i`'s conversation in the store, and then (`withCache`) its KV cache beside it.
+    private func autosave(pane i: Int, withCache: Bool = true) {
         let session = sessions[i]
         guard !session.messages.isEmpty else { return }
         let path = store.path(forPane: i)
@@ -374,7 +382,9 @@ final class EventLoop {
             savedNote = "Conversation saved in \(store.directory) (sirocco chat --resume reopens it)"
         } catch {
             state.warn("autosave failed: \(EventLoop.message(error))")
+            return
         }
+        if withCache { saveCache(pane: i, forConversation: path, pruneStore: true) }
     }
 
     // MARK: quitting
@@ -397,7 +407,12 @@ final class EventLoop {
         // answers still running when the deadline passed: save what the sessions hold
         for (i, pane) in state.panes.enumerated() where pane.streaming && sessions.indices.contains(i) {
             sessions[i].cancel()
-            autosave(pane: i)
+            autosave(pane: i, withCache: false)  // the cells are still being written
+        }
+        // KV cache saves still running (not behind an answer that would not stop)
+        let deadline = DispatchTime.now() + 30
+        for (i, pane) in state.panes.enumerated() where !pane.streaming && work.indices.contains(i) {
+            work[i].wait(timeout: deadline)
         }
     }
 

@@ -14,6 +14,11 @@ enum EngineEvent: @unchecked Sendable {
     case generation(pane: Int, GenerationEvent)
     /// Pane `pane`'s turn is over (the answer is in its session), or failed with a message.
     case turnEnded(pane: Int, error: String?)
+    /// Pane `pane`'s KV cache was restored from its file: `tokens` of the conversation (0: the file
+    /// did not fit it), in `seconds`.
+    case cacheRestored(pane: Int, tokens: Int, seconds: Double)
+    /// A KV cache file could not be written or read (a one-line message).
+    case cacheFailed(pane: Int, message: String)
 }
 
 final class EventQueue: Sendable {

@@ -160,6 +160,45 @@ import Testing
         #expect(other.messages == s.messages)  // a bad file changes nothing
     }
 
+    @Test func aResumedSessionWithItsCacheReadsOnlyTheNewMessage() throws {
+        let dir = NSTemporaryDirectory() + "sirocco-cache-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try session()
+        try s.respond(to: "Name three rivers in Europe.")
+        try s.save(to: dir + "/chat.json")
+        try s.saveCache(to: dir + "/chat.kv")
+        let cached = s.context.tokens.count
+        let original = try s.respond(to: "Which is the longest?")
+
+        let resumed = try session()
+        try resumed.load(from: dir + "/chat.json")
+        #expect(try resumed.restoreCache(from: dir + "/chat.kv") == cached)
+        let answer = try resumed.respond(to: "Which is the longest?")
+        // only the tokens after the first answer are evaluated, and the answer is the one the
+        // session that never stopped gives (the same cells, the same greedy tokens)
+        #expect(answer.stats.reusedTokens == original.stats.reusedTokens && answer.stats.reusedTokens >= cached - 1)
+        #expect(answer.stats.promptTokens == original.stats.promptTokens && answer.stats.promptTokens < 20,
+                "evaluated \(answer.stats.promptTokens)")
+        #expect(answer.tokens == original.tokens)
+
+        // without the cache the whole conversation is read again
+        let cold = try session()
+        try cold.load(from: dir + "/chat.json")
+        let coldAnswer = try cold.respond(to: "Which is the longest?")
+        #expect(coldAnswer.stats.reusedTokens == 0 && coldAnswer.stats.promptTokens > cached)
+
+        // another conversation shares only the start of the prompt (the template's system prompt)
+        let other = try session()
+        try other.respond(to: "Say hi.")
+        try other.save(to: dir + "/other.json")
+        let mixed = try session()
+        try mixed.load(from: dir + "/other.json")
+        let prompt = try mixed.promptTokens(for: mixed.messages + [.user("…")])
+        let shared = zip(prompt, s.context.tokens).prefix { $0 == $1 }.count
+        #expect(try mixed.restoreCache(from: dir + "/chat.kv") == shared)
+        #expect(shared > 0 && shared < cached)
+    }
+
     @Test func emptyMessageIsRejected() throws {
         #expect(throws: ChatError.emptyMessage) { try session().respond(to: "") }
     }

@@ -105,6 +105,28 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["chat.json"])
     }
 
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root (CI runs as root)"))
+    func aCacheSaveOnAFullDiskKeepsThePreviousOne() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TmpfsMount.mount(at: dir, kibibytes: 64)
+        defer { TmpfsMount.unmount(dir) }
+        let context = InferenceContext(model: try ReferenceModel.load(), contextLength: 256, threads: 1)
+        try context.evaluate([1, 2])  // 2 positions: 46 KB
+        let file = dir + "/chat.kv"
+        try context.saveCache(to: file)
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        try context.evaluate([3, 4, 5])  // 5 positions: 115 KB
+        do {
+            try context.saveCache(to: file)
+            Issue.record("saved 115 KB on a 64 KiB disk")
+        } catch let error as FileError {
+            #expect(error == .noSpace(path: file))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["chat.kv"])
+    }
+
     @Test func aModelWhoseTemplateRecursesRunsOnTheBuiltInFormat() throws {
         guard let path = Bundle.module.path(forResource: "recursive-template", ofType: "gguf", inDirectory: "Fixtures/hostile") else {
             throw MissingFixture(name: "hostile/recursive-template.gguf")

@@ -310,6 +310,9 @@ import Testing
         try t.waitFor(text: "saved the conversation (2 messages) to \(file)")
         try t.submit("/load \(file)")
         try t.waitFor(text: "loaded the conversation from \(file) (2 messages)")
+        // with its KV cache, saved beside it
+        try t.waitFor(text: "KV cache restored: ")
+        #expect(FileManager.default.fileExists(atPath: t.dataHome + "/saved chat.kv"))
         try t.submit("/save /etc/hostname/chat.json")
         try t.waitFor(text: "cannot save the conversation to /etc/hostname/chat.json: ")
         try t.submit("/load /nonexistent/chat.json")
@@ -433,30 +436,59 @@ import Testing
         let dataHome = NSTemporaryDirectory() + "sirocco-resume-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dataHome, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dataHome) }
+        let folder = dataHome + "/sirocco/conversations"
 
         let first = try start(["--max-tokens", "48"], dataHome: dataHome)
         try first.waitFor(text: TUIEndToEndTests.ready)
-        try ask(first, "My name is Zanzibar and I like kites.")
+        let firstTurn = try ask(first, "My name is Zanzibar and I like kites.")
+        let cells = try #require(StatsReader.kvCells(firstTurn).first)
         try first.submit("/quit")
         try first.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
         first.close()
-        let saved = try FileManager.default.contentsOfDirectory(atPath: dataHome + "/sirocco/conversations")
-        #expect(saved.count == 1 && saved[0].hasSuffix("-1.json"), "\(saved)")
+        // the conversation, and its KV cache beside it
+        let saved = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(saved.count == 2 && saved[0].hasSuffix("-1.json") && saved[1] == saved[0].dropLast(5) + ".kv", "\(saved)")
 
         let second = try start(["--resume", "--max-tokens", "48"], dataHome: dataHome)
         defer { second.close() }
-        let screen = try second.waitFor(text: "› My name is Zanzibar and I like kites.")
-        #expect(screen.contains("resumed"))
+        let screen = try second.waitFor(text: "KV cache restored: ")
+        #expect(screen.contains("› My name is Zanzibar and I like kites.") && screen.contains("resumed"))
+        // every cell the first chat filled comes back, so the next answer reads only the new message
+        let restored = try #require(StatsReader.kvCells(screen).first)
+        #expect(restored == cells && screen.contains("KV cache restored: \(cells) tokens"), "\(screen)")
         // the model remembers it: the conversation goes on in the same file
-        try ask(second, "What do I like?")
+        let answered = try ask(second, "What do I like?")
+        let evaluated = try #require(promptTokens(answered))
+        #expect(evaluated < 30 && evaluated * 3 < cells, "evaluated \(evaluated) prompt tokens after resuming \(cells)")
         try second.submit("/quit")
         try second.waitFor("exit", timeout: 20) { $0.contains("[sirocco exited 0]") }
-        let after = try FileManager.default.contentsOfDirectory(atPath: dataHome + "/sirocco/conversations")
+        let after = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(after == saved)
-        let data = try Data(contentsOf: URL(fileURLWithPath: dataHome + "/sirocco/conversations/" + saved[0]))
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + saved[0]))
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let messages = object?["messages"] as? [[String: Any]] ?? []
         #expect(messages.count == 4, "\(messages)")
+        second.close()
+
+        // a damaged cache: one line in the status line, and the conversation is read again
+        let cache = folder + "/" + saved[1]
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: cache))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: cache))
+        let third = try start(["--resume", "--max-tokens", "16"], dataHome: dataHome)
+        defer { third.close() }
+        try third.waitFor(text: "KV cache not used (\(saved[1])): damaged KV cache file (checksum mismatch)")
+        let reread = try ask(third, "And my name?")
+        #expect(try #require(promptTokens(reread)) > cells)
+    }
+
+    /// The prompt tokens the last answer evaluated ("prompt  123.4 tok/s · 17 tok").
+    func promptTokens(_ screen: String) -> Int? {
+        for line in screen.split(separator: "\n") {
+            guard let label = line.range(of: "prompt "), let value = line[label.upperBound...].range(of: "tok/s · ") else { continue }
+            return Int(line[value.upperBound...].prefix(while: \.isNumber))
+        }
+        return nil
     }
 
     @Test(arguments: [

@@ -119,12 +119,19 @@ public final class ChatSession: @unchecked Sendable {
     @discardableResult
     public func respond(to text: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
         guard !text.isEmpty else { throw ChatError.emptyMessage }
+        return try exclusively {
+            cancelled.store(false, ordering: .releasing)
+            return try answer(text, onEvent: onEvent)
+        }
+    }
+
+    /// Runs `body` as the one user of the context; `ChatError.busy` while another (an answer) is.
+    private func exclusively<T>(_ body: () throws -> T) throws -> T {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             throw ChatError.busy
         }
         defer { busy.store(false, ordering: .releasing) }
-        cancelled.store(false, ordering: .releasing)
-        return try answer(text, onEvent: onEvent)
+        return try body()
     }
 
     /// One turn: fit the conversation into the context, then generate (the caller holds `busy`).
@@ -222,6 +229,34 @@ public final class ChatSession: @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(snapshot), to: path)
+    }
+
+    /// Writes the KV cache the conversation has filled to `path` (`InferenceContext.saveCache`), for
+    /// `restoreCache` after a later `load`; `ChatError.busy` while an answer is being generated.
+    public func saveCache(to path: String) throws {
+        try exclusively { try context.saveCache(to: path) }
+    }
+
+    /// Restores the KV cache saved at `path` for as much of the conversation as it holds — the
+    /// tokens it shares with the prompt the next message will be rendered into — so the next answer
+    /// evaluates only what is new. Returns how many tokens; 0 (nothing changed) when the file is
+    /// another model's, cache type's or conversation's. A damaged file throws `KVCacheFileError`;
+    /// `ChatError.busy` while an answer is being generated.
+    @discardableResult
+    public func restoreCache(from path: String) throws -> Int {
+        try exclusively {
+            let expected = nextPromptPrefix()
+            return expected.isEmpty ? 0 : try context.restoreCache(from: path, tokens: expected)
+        }
+    }
+
+    /// The prompt the conversation renders to once a next message follows it (the message's text
+    /// is a stand-in: the tokens from it on match nothing cached), as `answer` will render it;
+    /// empty when there is no conversation or it cannot be rendered.
+    private func nextPromptPrefix() -> [TokenID] {
+        let conversation = messages
+        guard !conversation.isEmpty else { return [] }
+        return (try? promptTokens(for: conversation + [.user("…")])) ?? []
     }
 
     /// Replaces the conversation with the one saved at `path`.

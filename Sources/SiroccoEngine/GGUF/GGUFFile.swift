@@ -20,6 +20,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let metadata: [String: GGUFValue]
     /// Tensor infos in file order.
     public let tensors: [GGUFTensorInfo]
+    /// Where the tensor data begins: everything before is header, metadata and tensor infos.
+    public let tensorDataOffset: Int
     private let tensorIndex: [String: Int]
     private let base: UnsafeRawPointer
 
@@ -54,6 +56,7 @@ public final class GGUFFile: @unchecked Sendable {
             self.metadata = header.metadata
             self.alignment = header.alignment
             self.tensors = header.tensors
+            self.tensorDataOffset = header.dataStart
             var index: [String: Int] = [:]
             for (i, t) in header.tensors.enumerated() { index[t.name] = i }
             self.tensorIndex = index
@@ -67,6 +70,23 @@ public final class GGUFFile: @unchecked Sendable {
 
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
+    }
+
+    /// A cheap identity of the file's contents, for caches made from it: XXH64 of everything before
+    /// the tensor data (metadata, vocabulary, tensor names, types and offsets) and of 16 samples
+    /// of 4 KiB spread over the weights — not a hash of gigabytes of weights.
+    public func contentFingerprint() -> UInt64 {
+        var hash = XXHash64()
+        hash.update(UnsafeRawBufferPointer(start: base, count: tensorDataOffset))
+        let weights = fileSize - tensorDataOffset
+        let sample = min(4096, weights)
+        if sample > 0 {
+            for i in 0..<16 {
+                let offset = tensorDataOffset + (weights - sample) / 15 * i
+                hash.update(UnsafeRawBufferPointer(start: base + offset, count: sample))
+            }
+        }
+        return hash.finish()
     }
 
     public func tensor(named name: String) -> GGUFTensorInfo? {
@@ -112,6 +132,8 @@ private struct Parser {
         var metadata: [String: GGUFValue]
         var alignment: Int
         var tensors: [GGUFTensorInfo]
+        /// Where the tensor data begins (clamped to the file's size).
+        var dataStart: Int
     }
 
     mutating func need(_ n: Int) throws(GGUFError) {
@@ -261,6 +283,7 @@ private struct Parser {
             }
             tensors.append(GGUFTensorInfo(name: r.name, dims: r.dims, type: r.type, fileOffset: start, byteCount: bytes))
         }
-        return Header(version: version, keys: keys, metadata: metadata, alignment: alignment, tensors: tensors)
+        return Header(version: version, keys: keys, metadata: metadata, alignment: alignment, tensors: tensors,
+                      dataStart: min(dataStart, size))
     }
 }

@@ -19,7 +19,7 @@ public final class InferenceContext: @unchecked Sendable {
     private var logitsBuffers: [[Float]]
     private var current = 0
     /// The tokens whose keys and values the cache holds, in order.
-    public private(set) var tokens: [TokenID] = []
+    public internal(set) var tokens: [TokenID] = []
 
     /// A context with llama.cpp's default F16 cache.
     public convenience init(model: Model, contextLength: Int = 4096, batchSize: Int = 256,
