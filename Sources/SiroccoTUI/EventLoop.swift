@@ -320,6 +320,7 @@ final class EventLoop {
                 for i in state.panes.indices { state.panes[i].append(.notice, "system prompt: \(system)") }
             }
             if options.resume { resume() }
+            prefaultModels()
             for (kind, messages) in startupNotices { for m in messages { state.panes[0].append(kind, m) } }
             startupNotices = [:]
             processInput()
@@ -353,6 +354,19 @@ final class EventLoop {
             cacheRestored(pane: i, tokens: tokens, seconds: seconds)
         case let .cacheFailed(_, message):
             state.warn(message)
+        }
+    }
+
+    /// Maps each model's weights on a thread of its own, so the first answer does not fault them in
+    /// (a resumed chat's next answer then costs only its new tokens); an answer sent at once does
+    /// not wait for it, it shares the work.
+    private func prefaultModels() {
+        var seen = Set<ObjectIdentifier>()
+        for session in sessions where seen.insert(ObjectIdentifier(session.model)).inserted {
+            let file = session.model.file
+            let thread = Thread { file.prefault() }
+            thread.name = "sirocco-prefault"
+            thread.start()
         }
     }
 

@@ -54,6 +54,22 @@ import Testing
         #expect(file.data(of: b) - file.data(of: file.tensor(named: "a")!) == 32)  // aligned
     }
 
+    @Test func theFingerprintCoversMetadataAndWeights() throws {
+        let bytes = sample().build().bytes
+        let file = try parse(bytes)
+        #expect(file.tensorDataOffset == file.tensor(named: "a")!.fileOffset)  // the first tensor's data
+        #expect(file.tensorDataOffset < bytes.count && file.tensorDataOffset % 32 == 0)
+        file.prefault()  // maps the pages; the contents stay as they are
+        #expect(file.data(of: file.tensor(named: "b")!).assumingMemoryBound(to: Float.self)[63] == 63)
+        // a changed weight or a changed metadata value changes it; the same bytes give the same
+        var weight = bytes, metadata = bytes
+        weight[bytes.count - 1] ^= 1
+        metadata[file.tensorDataOffset - 40] ^= 1
+        #expect(try parse(bytes).contentFingerprint() == file.contentFingerprint())
+        #expect(try parse(weight).contentFingerprint() != file.contentFingerprint())
+        #expect((try? parse(metadata))?.contentFingerprint() != file.contentFingerprint())
+    }
+
     @Test func version2IsAccepted() throws {
         var w = sample()
         w.version = 2
