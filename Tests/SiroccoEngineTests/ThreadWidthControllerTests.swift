@@ -59,6 +59,15 @@ struct ThreadWidthControllerTests {
         #expect(widths[(back + c.tuning.trialTokens)...].allSatisfy { $0 == 2 })
     }
 
+    @Test func aPauseStartsTheWiderTrialsAgain() {
+        var c = ThreadWidthController(maxWidth: 2)
+        _ = simulate(&c, tokens: 5000, busy)  // the gap between trials of two threads is 512 tokens by now
+        c.resume()
+        let widths = simulate(&c, tokens: 100, from: 5000, quiet)
+        #expect(widths.firstIndex(of: 2)! <= c.tuning.widerGap)
+        #expect(c.settled == 2)
+    }
+
     @Test func narrowsSoonAfterTheMachineBecomesBusy() {
         var c = ThreadWidthController(maxWidth: 2)
         _ = simulate(&c, tokens: 3000, quiet)

@@ -116,9 +116,10 @@ private final class Shared: @unchecked Sendable {
     /// How long a thread spins before it sleeps: a worker waiting for the next job (a forward pass
     /// dispatches every few µs to a few hundred µs), the caller waiting for a worker to finish (a
     /// running one takes a few µs more than the caller at most). Longer waits mean a thread is not
-    /// running, and spinning on would take the core it needs; sched_yield is no help (under
-    /// Linux's EEVDF each call pushes the yielding thread's deadline back, and a worker that had
-    /// yielded while idle then waited hundreds of ms for a core once given work).
+    /// running, and spinning on would take the core it needs. sched_yield is no help: Linux's
+    /// EEVDF charges each call as a used-up slice (the thread's virtual deadline, on newer kernels
+    /// its virtual runtime, moves a slice ahead), so a worker that had yielded in a loop while idle
+    /// then waited hundreds of ms for a core once given work (seen here: tokens of 250–850 ms).
     let workerSpin: UInt64 = 200_000
     let callerSpin: UInt64 = 100_000
 

@@ -86,6 +86,13 @@ struct ThreadWidthController {
         }
     }
 
+    /// After a pause between calls (a chat waiting for its user) the machine may have changed:
+    /// trials start again from the shortest gaps.
+    mutating func resume() {
+        upGap = tuning.widerGap
+        downGap = tuning.narrowerGap
+    }
+
     /// Takes the waiting of a prompt batch (run at `settled`): much waiting there counts as
     /// waiting of the generated tokens, so the first of them measured at this width starts a
     /// trial of a narrower one.
