@@ -2,23 +2,30 @@
 // On a machine shared with other busy programs, threads that wait for each other at every step of
 // the forward pass fall far behind fewer threads that actually run (Qwen2.5-0.5B on 2 cores with one
 // `yes` running: 2 threads ~14 tok/s, 1 thread ~60). The controller measures instead of guessing:
-// it keeps a smoothed token time per width, tries a narrower width when the caller spent much of a
-// token waiting for workers (a worker that is not running), tries a wider one now and then (less
-// often after each try that lost), and moves to whichever was faster. It is fed numbers and reads
-// no clock, so its decisions can be tested with synthetic measurements; it never touches threads.
+// it keeps the recent token times of the width in use, tries a narrower width when the caller spent
+// much of a token waiting for workers (a worker that is not running), tries a wider one now and then
+// (less often after each try that lost), and moves to whichever was clearly faster. It is fed
+// numbers and reads no clock, so its decisions can be tested with synthetic measurements; it never
+// touches threads.
 
 /// Chooses the width of the next generated token from the measured times of the previous ones.
 struct ThreadWidthController {
     struct Tuning {
         /// Tokens one trial of another width runs (their mean is compared).
         var trialTokens = 2
+        /// Recent tokens of the width in use whose median a trial is compared with: one token
+        /// slowed by a preemption must not make a slower width look faster.
+        var window = 5
         /// Share of a token the caller spent waiting for workers that suggests a narrower width;
-        /// a trial of a wider width is abandoned once its waiting reaches this share of the
-        /// settled width's token time.
+        /// a trial of a wider width is abandoned once its waiting reaches this share of the width
+        /// in use's token time.
         var waitShare = 0.3
-        /// A tried width is adopted when its tokens take at most (1 − margin) of the current width's.
-        var margin = 0.1
-        /// Weight of the newest token in the smoothed token time and waiting share.
+        /// How much faster a tried width must be to be adopted: a narrower one (on a quiet
+        /// machine a wrong move costs a third of the speed until the next wider trial) by 20%, a
+        /// wider one (a wrong move is undone within a few tokens by the waiting) by 10%.
+        var narrowerMargin = 0.2
+        var widerMargin = 0.1
+        /// Weight of the newest token in the smoothed waiting share.
         var smoothing = 0.25
         /// Tokens between trials: a narrower width is tried as soon as the waiting suggests it, a
         /// wider one after `widerGap` tokens; each lost trial doubles the gap in its direction up
@@ -34,8 +41,10 @@ struct ThreadWidthController {
     private(set) var width: Int
     /// The width that won the last comparison (what prompt batches use).
     private(set) var settled: Int
-    /// Smoothed seconds per token at each width, index = width; nil until measured.
-    private var tokenTime: [Double?]
+    /// The settled width's latest token times (at most `window`, oldest first).
+    private var recent: [Double] = []
+    /// Seconds per token each other width took when last measured, index = width.
+    private var known: [Double?]
     /// Smoothed share of a token the caller spent waiting, at the settled width.
     private var waiting: Double?
     private var trial: (width: Int, left: Int, total: Double)?
@@ -47,15 +56,22 @@ struct ThreadWidthController {
         self.tuning = tuning
         width = self.maxWidth
         settled = self.maxWidth
-        tokenTime = Array(repeating: nil, count: self.maxWidth + 1)
+        known = Array(repeating: nil, count: self.maxWidth + 1)
         upGap = tuning.widerGap
         downGap = tuning.narrowerGap
+    }
+
+    /// The settled width's typical token time: the median of the recent ones.
+    private var typical: Double? {
+        if recent.isEmpty { return nil }
+        let s = recent.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// While a wider width is on trial: the seconds of waiting for workers after which the token
     /// should go back to `settled` threads and the trial counts as lost.
     var waitBudget: Double? {
-        guard let t = trial, t.width > settled, let current = tokenTime[settled] else { return nil }
+        guard let t = trial, t.width > settled, let current = typical else { return nil }
         return tuning.waitShare * current
     }
 
@@ -74,10 +90,10 @@ struct ThreadWidthController {
             }
             return
         }
-        let s = tuning.smoothing
+        if recent.count == tuning.window { recent.removeFirst() }
+        recent.append(seconds)
         let share = min(1, waited / seconds)
-        tokenTime[settled] = tokenTime[settled].map { $0 + s * (seconds - $0) } ?? seconds
-        waiting = waiting.map { $0 + s * (share - $0) } ?? share
+        waiting = waiting.map { $0 + tuning.smoothing * (share - $0) } ?? share
         sinceTrial += 1
         if settled > 1 && sinceTrial >= downGap && (waiting! >= tuning.waitShare || fasterKnown(settled - 1)) {
             startTrial(settled - 1)
@@ -104,7 +120,7 @@ struct ThreadWidthController {
 
     /// Whether a width measured earlier was faster than the current one is now.
     private func fasterKnown(_ w: Int) -> Bool {
-        guard let other = tokenTime[w], let current = tokenTime[settled] else { return false }
+        guard let other = known[w], let current = typical else { return false }
         return other < current
     }
 
@@ -114,15 +130,19 @@ struct ThreadWidthController {
     }
 
     private mutating func decide(_ w: Int, mean: Double) {
-        tokenTime[w] = mean
-        if let current = tokenTime[settled], mean <= (1 - tuning.margin) * current {
+        known[w] = mean
+        let wider = w > settled
+        let margin = wider ? tuning.widerMargin : tuning.narrowerMargin
+        if let current = typical, mean <= (1 - margin) * current {
+            known[settled] = current
             settled = w
+            recent = [mean]
+            waiting = nil
             upGap = tuning.widerGap
             downGap = tuning.narrowerGap
-            waiting = nil
             end()
         } else {
-            lose(wider: w > settled)
+            lose(wider: wider)
         }
     }
 
