@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     var depths: [Int] = []
     @Option(help: cacheTypeHelp)
     var cacheType: KVCacheType = .f16
+    @Flag(help: "Run every token on all --threads threads, even when the machine is busy (by default fewer threads run when that is faster).")
+    var fixedThreads = false
     @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb (and depth_gen_tps).")
     var json = false
 
@@ -42,6 +44,7 @@ struct BenchCommand: ParsableCommand {
             if !depths.isEmpty { return try runDepths(model) }
             let context = try InferenceContext(model: model, contextLength: promptTokens + genTokens + 1,
                                                batchSize: 512, threads: threads, cacheType: cacheType)
+            context.adaptsThreadCount = !fixedThreads
             // deterministic pseudo-random prompt tokens (as llama-bench uses random tokens)
             let vocab = model.config.vocabularySize
             let prompt = (0..<promptTokens).map { TokenID(($0 * 7919 + 13) % vocab) }
@@ -87,6 +90,7 @@ extension BenchCommand {
     func runDepths(_ model: Model) throws {
         let context = try InferenceContext(model: model, contextLength: depths.max()! + genTokens + 1,
                                            batchSize: 512, threads: threads, cacheType: cacheType)
+        context.adaptsThreadCount = !fixedThreads
         let vocab = model.config.vocabularySize
         let clock = ContinuousClock()
         var rates = [[Double]](repeating: [], count: depths.count)

@@ -49,28 +49,32 @@ extension ForwardPass {
         }
     }
 
-    /// One token over a long context: each thread takes a chunk of positions for every head; the
-    /// partial results are merged.
+    /// One token over a long context: the positions are cut into one chunk per pool thread (all of
+    /// them, so the result does not depend on how many run now); each running thread takes chunks
+    /// for every head; the partial results are merged.
     private func attendSplitKV(layer l: Int) {
         let c = config, s = scratch, hd = c.headDim, stride = s.partialStride
         let p = start
         let lo = cache.oldestVisible(layer: l, from: p)
-        let chunk = (p + 1 - lo + s.threads - 1) / s.threads
+        let parts = s.threads
+        let chunk = (p + 1 - lo + parts - 1) / parts
         let partial = cache.type == .f16 ? sk_attention_partial_f16 : sk_attention_partial_q8_0
         pool.run { thread, total in
             let work = s.attentionWork + thread * s.attentionWorkFloats
             let segs = s.segments + thread * 4
-            let a = lo + thread * chunk, b = min(p + 1, a + chunk)
-            for kvh in 0..<c.kvHeadCount {
-                let h0 = kvh * c.groupSize
-                let nsegs = cache.segments(layer: l, kvHead: kvh, from: lo, to: p + 1, rows: 1, start: start, into: segs)
-                partial(s.queries + h0 * hd, Int64(c.groupSize), Int64(hd), c.attentionScale, softcap, segs, Int64(nsegs),
-                        Int64(a), Int64(max(a, b)), s.attentionPartials + (h0 * total + thread) * stride,
-                        Int64(total * stride), work)
+            for part in Swift.stride(from: thread, to: parts, by: total) {
+                let a = lo + part * chunk, b = min(p + 1, a + chunk)
+                for kvh in 0..<c.kvHeadCount {
+                    let h0 = kvh * c.groupSize
+                    let nsegs = cache.segments(layer: l, kvHead: kvh, from: lo, to: p + 1, rows: 1, start: start, into: segs)
+                    partial(s.queries + h0 * hd, Int64(c.groupSize), Int64(hd), c.attentionScale, softcap, segs, Int64(nsegs),
+                            Int64(a), Int64(max(a, b)), s.attentionPartials + (h0 * parts + part) * stride,
+                            Int64(parts * stride), work)
+                }
             }
         }
         for h in 0..<c.headCount {
-            sk_attention_merge(s.attentionPartials + h * s.threads * stride, Int64(s.threads), Int64(stride), Int64(hd),
+            sk_attention_merge(s.attentionPartials + h * parts * stride, Int64(parts), Int64(stride), Int64(hd),
                                s.heads + h * hd)
         }
     }
