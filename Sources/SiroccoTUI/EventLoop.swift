@@ -363,8 +363,8 @@ final class EventLoop {
     private func prefaultModels() {
         var seen = Set<ObjectIdentifier>()
         for session in sessions where seen.insert(ObjectIdentifier(session.model)).inserted {
-            let file = session.model.file
-            let thread = Thread { file.prefault() }
+            let model = session.model
+            let thread = Thread { model.prefault() }
             thread.name = "sirocco-prefault"
             thread.start()
         }

@@ -59,7 +59,7 @@ import Testing
         let file = try parse(bytes)
         #expect(file.tensorDataOffset == file.tensor(named: "a")!.fileOffset)  // the first tensor's data
         #expect(file.tensorDataOffset < bytes.count && file.tensorDataOffset % 32 == 0)
-        file.prefault()  // maps the pages; the contents stay as they are
+        file.prefault(file.tensors)  // maps the pages; the contents stay as they are
         #expect(file.data(of: file.tensor(named: "b")!).assumingMemoryBound(to: Float.self)[63] == 63)
         // a changed weight or a changed metadata value changes it; the same bytes give the same
         var weight = bytes, metadata = bytes

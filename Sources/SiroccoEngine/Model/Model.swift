@@ -26,6 +26,10 @@ public final class Model: @unchecked Sendable {
     /// first prompt does not pay for them and commands that only read metadata never do.
     public func prepareForInference() { packing.makeAll() }
 
+    /// Reads into memory the mapped weights inference reads (all but the repacked ones, whose pages
+    /// were given back), so the first answer does not wait for page faults. Safe on any thread.
+    public func prefault() { file.prefault(file.tensors.filter { !packing.replaces($0.name) }) }
+
     /// The Jinja chat template stored in the file, if any.
     public var chatTemplate: String? { file.string(GGUFKey.chatTemplate) }
 

@@ -53,7 +53,7 @@ struct TensorLoader {
         var m = WeightMatrix(name: name, type: info.type, rows: rows, cols: cols, data: file.data(of: info))
         if repack, let packed = PackedWeights(deferredRepackOf: m) {
             m.packed = packed
-            packing.add(packed)
+            packing.add(packed, tensor: name)
         }
         return m
     }
@@ -178,8 +178,15 @@ final class PackedWeights: @unchecked Sendable {
 /// The repacked copies a model's matrices will use, made together before its first inference.
 final class WeightPacking: @unchecked Sendable {
     private let pending = Mutex<[PackedWeights]>([])
+    /// The tensors whose repacked copies replace them (their mapped pages are not read for inference).
+    private let replaced = Mutex<Set<String>>([])
 
-    func add(_ p: PackedWeights) { pending.withLock { $0.append(p) } }
+    func add(_ p: PackedWeights, tensor: String) {
+        pending.withLock { $0.append(p) }
+        replaced.withLock { _ = $0.insert(tensor) }
+    }
+
+    func replaces(_ tensor: String) -> Bool { replaced.withLock { $0.contains(tensor) } }
 
     /// Makes every copy not made yet (each one's row groups split over the cores).
     func makeAll() {
