@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Measure prompt-processing and generation tokens/s (median of repeats) and peak RSS.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads; the default is this machine's core count.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: this machine's core count); fewer run while the machine is busy if that is faster.")
     var threads: Int = defaultThreadCount()
     @Option(name: .customShort("p"), help: "Prompt tokens.")
     var promptTokens = 128

@@ -31,7 +31,7 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Chat template: \(ChatFormat.names.joined(separator: ", ")) (model: the model's own; completion: plain text, the default for a model without a template).")
     var template: String?
     @OptionGroup var sampling: SamplingOptions
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads per model (default: cores / models, at least 1).")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads per model (default: cores / models, at least 1); fewer run while the machine is busy if that is faster.")
     var threads: Int?
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens.")
     var ctxSize = 4096

@@ -19,7 +19,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Maximum tokens to generate (1...100000).")
     var maxTokens = 256
     @OptionGroup var sampling: SamplingOptions
-    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads; the default is this machine's core count.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: this machine's core count); fewer run while the machine is busy if that is faster.")
     var threads: Int = defaultThreadCount()
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens.")
     var ctxSize = 4096
