@@ -160,8 +160,14 @@ public final class ChatSession: @unchecked Sendable {
             sampler.settings = _settings
             sampler.reseed()  // each answer from its own seed, so `seed` reproduces it
         }
+        // a template that opens the reasoning block itself: the answer (streamed and kept) starts
+        // with the opening tag, as the model saw it, so it folds and re-renders as written
+        let opened = Reasoning.promptOpensBlock(model.tokenizer.decode(Array(tokens.suffix(8)), renderSpecial: true))
+        let prefix = opened ? Reasoning.openTag + "\n" : ""
+        if opened { onEvent(.text(prefix)) }
         let result = try context.generate(
             prompt: tokens, maxTokens: maxAnswerTokens, sampler: &sampler, stopStrings: stopStrings,
+            startsInReasoning: opened,
             settings: { [unowned self] in self.settings },
             isCancelled: { [unowned self] in self.cancelled.load(ordering: .acquiring) },
             onEvent: { [unowned self] event in
@@ -171,7 +177,7 @@ public final class ChatSession: @unchecked Sendable {
                 }
                 onEvent(event)
             })
-        locked { _messages.append(.assistant(result.text)) }
+        locked { _messages.append(.assistant(prefix + result.text)) }
         return result
     }
 

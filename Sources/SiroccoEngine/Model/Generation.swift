@@ -22,6 +22,8 @@ public struct GenerationStats: Sendable, Equatable, Codable {
                                                windowCellsUsed: 0, windowCapacity: 0)
     /// The seed the answer's random draws started from (nil before an answer).
     public var seed: UInt64?
+    /// Generated tokens that belong to a reasoning block (`<think>…</think>`; see Reasoning).
+    public var reasoningTokens = 0
 
     public init() {}
 
@@ -47,8 +49,9 @@ extension InferenceContext {
     /// up to `maxTokens` tokens. `settings` is read before every token (live changes);
     /// `isCancelled` is polled between tokens. Text reaches `onEvent` UTF-8-complete, with any
     /// stop string and what follows it held back. Generated tokens stay in the cache.
+    /// `startsInReasoning`: the prompt opened a reasoning block (its tokens are counted apart).
     public func generate(prompt: [TokenID], maxTokens: Int, sampler: inout SamplerChain,
-                         stopStrings: [String] = [],
+                         stopStrings: [String] = [], startsInReasoning: Bool = false,
                          settings: (() -> SamplerSettings)? = nil,
                          isCancelled: () -> Bool = { false },
                          onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
@@ -76,6 +79,7 @@ extension InferenceContext {
         let tokenizer = model.tokenizer
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
         var stopFilter = StopStringFilter(stopStrings: stopStrings)
+        var reasoning = ReasoningCounter(startsInside: startsInReasoning)
         var generated: [TokenID] = []
         var text = ""
         var stop = StopReason.maxTokens
@@ -94,6 +98,8 @@ extension InferenceContext {
             generated.append(next)
             let (visible, hitStop) = stopFilter.push(detokenizer.append(next))
             emit(visible)
+            reasoning.add(visible)
+            stats.reasoningTokens = reasoning.tokens
             if hitStop { stop = .stopString; break }
             stats.generatedTokens = generated.count
             stats.generationSeconds = (clock.now - t1).seconds
