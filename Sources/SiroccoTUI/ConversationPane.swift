@@ -1,14 +1,6 @@
 // ConversationPane: a pane's transcript as wrapped, styled lines (pure, memoised per entry) and
 // the painting of the visible window of them, following the end unless scrolled back.
 
-/// One screen line of a transcript.
-struct DisplayLine: Equatable, Sendable {
-    var text: String
-    var role: ThemeRole
-    /// Columns of indentation before the text.
-    var indent: Int = 0
-}
-
 /// Remembers wrapped entries so a streaming answer does not re-wrap the whole conversation.
 final class WrapCache {
     private struct Key: Hashable { var pane: Int; var entry: Int; var width: Int }
@@ -30,6 +22,8 @@ enum ConversationPane {
     static let userMarker = "› "
     static let noticeMarker = "· "
     static let errorMarker = "! "
+    /// After the text being written.
+    static let cursorGlyph = "▍"
 
     /// The lines of one entry at `width` columns: the user's text after a marker, the answer as
     /// is, notices and errors with their markers; continuation lines indented under the text.
@@ -67,8 +61,8 @@ enum ConversationPane {
                 out.append(DisplayLine(text: "…", role: .notice))
             } else if let last = out.indices.last {
                 // a block cursor after the text being written, on a new line if it does not fit
-                let used = out[last].indent + TextWidth.of(out[last].text)
-                if used < width { out[last].text += "▍" } else { out.append(DisplayLine(text: "▍", role: .assistant)) }
+                let cursor = StyledSpan(text: cursorGlyph, role: .assistant)
+                if out[last].width < width { out[last].spans.append(cursor) } else { out.append(DisplayLine(spans: [cursor])) }
             }
         }
         return out
@@ -105,9 +99,9 @@ enum ConversationPane {
         let shown = visible(all, height: rect.height, top: pane.scrollTop)
         for (row, line) in shown.enumerated() {
             let x = rect.x + margin + line.indent
-            let cursorCut = line.text.hasSuffix("▍") && !canvas.unicode
-            canvas.text(cursorCut ? String(line.text.dropLast()) + "_" : line.text, x: x, y: rect.y + row,
-                        width: width - line.indent, role: line.role)
+            let room = width - line.indent
+            if let fill = line.fill { canvas.fill(Rect(x: x, y: rect.y + row, width: room, height: 1), role: fill) }
+            canvas.spans(canvas.unicode ? line.spans : line.spans.map(\.ascii), x: x, y: rect.y + row, width: room)
         }
         return all.count - shown.endIndex
     }
