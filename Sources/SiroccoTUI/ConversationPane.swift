@@ -1,17 +1,22 @@
 // ConversationPane: a pane's transcript as wrapped, styled lines (pure, memoised per entry) and
-// the painting of the visible window of them, following the end unless scrolled back.
+// the painting of the visible window of them, following the end unless scrolled back. Answers
+// are rendered from their markdown.
 
-/// Remembers wrapped entries so a streaming answer does not re-wrap the whole conversation.
+/// Remembers the lines of entries so a streaming answer does not re-render the whole conversation.
 final class WrapCache {
-    private struct Key: Hashable { var pane: Int; var entry: Int; var width: Int }
-    private var lines: [Key: (textCount: Int, lines: [DisplayLine])] = [:]
+    private struct Key: Hashable {
+        var pane: Int
+        var entry: Int
+        var width: Int
+    }
+    private var lines: [Key: (textCount: Int, open: Bool, lines: [DisplayLine])] = [:]
 
-    func lines(pane: Int, entry: TranscriptEntry, width: Int, make: () -> [DisplayLine]) -> [DisplayLine] {
+    func lines(pane: Int, entry: TranscriptEntry, width: Int, open: Bool, make: () -> [DisplayLine]) -> [DisplayLine] {
         let key = Key(pane: pane, entry: entry.id, width: width)
         let count = entry.text.utf8.count
-        if let hit = lines[key], hit.textCount == count { return hit.lines }
+        if let hit = lines[key], hit.textCount == count, hit.open == open { return hit.lines }
         let made = make()
-        lines[key] = (count, made)
+        lines[key] = (count, open, made)
         return made
     }
 
@@ -25,10 +30,15 @@ enum ConversationPane {
     /// After the text being written.
     static let cursorGlyph = "▍"
 
-    /// The lines of one entry at `width` columns: the user's text after a marker, the answer as
-    /// is, notices and errors with their markers; continuation lines indented under the text.
-    static func lines(for entry: TranscriptEntry, width: Int) -> [DisplayLine] {
+    /// The lines of one entry at `width` columns: the user's text after a marker, the answer
+    /// rendered from its markdown (`open`: still being written), notices and errors with their
+    /// markers; continuation lines indented under the text.
+    static func lines(for entry: TranscriptEntry, width: Int, open: Bool = false) -> [DisplayLine] {
         let text = TextWidth.sanitize(entry.text)
+        if entry.kind == .assistant {
+            let rendered = MarkdownLayout.lines(Markdown.parse(text, open: open), open: open, width: width)
+            return rendered.isEmpty ? [DisplayLine(text: "", role: .assistant)] : rendered
+        }
         let (marker, role): (String, ThemeRole)
         switch entry.kind {
         case .user: (marker, role) = (userMarker, .user)
@@ -51,9 +61,9 @@ enum ConversationPane {
             if i > 0 && !(entry.kind == .notice && pane.entries[i - 1].kind == .notice) {
                 out.append(DisplayLine(text: "", role: .text))
             }
-            let made = cache?.lines(pane: pane.index, entry: entry, width: width) { lines(for: entry, width: width) }
-                ?? lines(for: entry, width: width)
-            out += made
+            let open = pane.streaming && i == pane.entries.count - 1
+            func make() -> [DisplayLine] { lines(for: entry, width: width, open: open) }
+            out += cache?.lines(pane: pane.index, entry: entry, width: width, open: open, make: make) ?? make()
         }
         if pane.streaming {
             if pane.waitingForFirstToken {

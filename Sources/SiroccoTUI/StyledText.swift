@@ -17,7 +17,9 @@ struct StyledSpan: Equatable, Sendable {
     var attributes: TextAttributes = []
 
     /// Glyphs the conversation draws, and what stands in for them on a terminal without Unicode.
-    static let asciiGlyphs: [Character: Character] = ["▍": "_"]
+    static let asciiGlyphs: [Character: Character] = [
+        "▍": "_", "•": "*", "◦": "-", "▪": "*", "│": "|", "─": "-", "┼": "+", "↪": ">",
+    ]
 
     /// The span with its glyphs replaced by ASCII stand-ins.
     var ascii: StyledSpan {

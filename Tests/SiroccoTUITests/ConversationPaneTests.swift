@@ -73,6 +73,19 @@ struct ConversationPaneTests {
         #expect(ConversationPane.lines(for: p, width: 4, cache: cache).map(\.text) == ["one", "two"])
     }
 
+    @Test func theAnswerBeingWrittenSettlesWhenItEnds() {
+        // an unclosed ** reads as bold while the answer streams, and as written once it has ended
+        var p = pane([(.user, "hi")])
+        p.streaming = true
+        p.appendAnswer("a **b")
+        let cache = WrapCache()
+        let streaming = ConversationPane.lines(for: p, width: 40, cache: cache)
+        #expect(streaming.last?.text == "a b▍")
+        #expect(streaming.last?.spans.map(\.role) == [.assistant, .emphasis, .assistant])
+        p.streaming = false
+        #expect(ConversationPane.lines(for: p, width: 40, cache: cache).last?.text == "a **b")
+    }
+
     @Test func stateAppliesEngineEvents() {
         var state = AppState(phase: .running)
         state.panes = [pane([(.user, "hi")])]

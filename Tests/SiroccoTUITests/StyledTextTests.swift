@@ -30,6 +30,6 @@ struct StyledTextTests {
     }
 
     @Test func glyphsHaveASCIIStandIns() {
-        #expect(StyledSpan(text: "a▍", role: .text).ascii.text == "a_")
+        #expect(StyledSpan(text: "• a │ b ─┼─ ↪▍", role: .text).ascii.text == "* a | b -+- >_")
     }
 }
