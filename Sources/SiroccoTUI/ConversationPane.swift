@@ -1,6 +1,6 @@
 // ConversationPane: a pane's transcript as wrapped, styled lines (pure, memoised per entry) and
 // the painting of the visible window of them, following the end unless scrolled back. Answers
-// are rendered from their markdown.
+// are rendered from their markdown unless the pane shows its source (/raw).
 
 /// Remembers the lines of entries so a streaming answer does not re-render the whole conversation.
 final class WrapCache {
@@ -8,11 +8,13 @@ final class WrapCache {
         var pane: Int
         var entry: Int
         var width: Int
+        var source: Bool
     }
     private var lines: [Key: (textCount: Int, open: Bool, lines: [DisplayLine])] = [:]
 
-    func lines(pane: Int, entry: TranscriptEntry, width: Int, open: Bool, make: () -> [DisplayLine]) -> [DisplayLine] {
-        let key = Key(pane: pane, entry: entry.id, width: width)
+    func lines(pane: Int, entry: TranscriptEntry, width: Int, source: Bool, open: Bool,
+               make: () -> [DisplayLine]) -> [DisplayLine] {
+        let key = Key(pane: pane, entry: entry.id, width: width, source: source)
         let count = entry.text.utf8.count
         if let hit = lines[key], hit.textCount == count, hit.open == open { return hit.lines }
         let made = make()
@@ -31,11 +33,11 @@ enum ConversationPane {
     static let cursorGlyph = "▍"
 
     /// The lines of one entry at `width` columns: the user's text after a marker, the answer
-    /// rendered from its markdown (`open`: still being written), notices and errors with their
-    /// markers; continuation lines indented under the text.
-    static func lines(for entry: TranscriptEntry, width: Int, open: Bool = false) -> [DisplayLine] {
+    /// rendered from its markdown (`source`: as written; `open`: still being written), notices
+    /// and errors with their markers; continuation lines indented under the text.
+    static func lines(for entry: TranscriptEntry, width: Int, source: Bool = false, open: Bool = false) -> [DisplayLine] {
         let text = TextWidth.sanitize(entry.text)
-        if entry.kind == .assistant {
+        if entry.kind == .assistant && !source {
             let rendered = MarkdownLayout.lines(Markdown.parse(text, open: open), open: open, width: width)
             return rendered.isEmpty ? [DisplayLine(text: "", role: .assistant)] : rendered
         }
@@ -62,8 +64,9 @@ enum ConversationPane {
                 out.append(DisplayLine(text: "", role: .text))
             }
             let open = pane.streaming && i == pane.entries.count - 1
-            func make() -> [DisplayLine] { lines(for: entry, width: width, open: open) }
-            out += cache?.lines(pane: pane.index, entry: entry, width: width, open: open, make: make) ?? make()
+            let source = pane.showsMarkdownSource
+            func make() -> [DisplayLine] { lines(for: entry, width: width, source: source, open: open) }
+            out += cache?.lines(pane: pane.index, entry: entry, width: width, source: source, open: open, make: make) ?? make()
         }
         if pane.streaming {
             if pane.waitingForFirstToken {
