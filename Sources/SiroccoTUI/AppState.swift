@@ -33,6 +33,8 @@ struct PaneState: Equatable, Sendable {
     /// the top, the view stays put while an answer streams in below it.
     var scrollTop: Int?
     var lastStop: StopReason?
+    /// Answers show their markdown as written instead of rendered (/raw).
+    var showsMarkdownSource = false
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
@@ -47,6 +49,9 @@ struct PaneState: Equatable, Sendable {
             append(.assistant, piece)
         }
     }
+
+    /// The last answer's text, if there is one.
+    var lastAnswer: String? { entries.last { $0.kind == .assistant }?.text }
 
     /// Rebuilds the transcript from a session's messages (after /load or --resume).
     mutating func replaceTranscript(with messages: [ChatMessage]) {

@@ -24,6 +24,29 @@ struct Canvas {
         mvwaddstr(window, Int32(y), Int32(x), cut)
     }
 
+    /// Paints styled runs one after another from (x, y), cut to `width` columns in all.
+    func spans(_ spans: [StyledSpan], x: Int, y: Int, width: Int) {
+        var column = 0
+        for span in spans {
+            let text = TextWidth.sanitize(span.text).replacingOccurrences(of: "\n", with: " ")
+            if text.isEmpty { continue }
+            let cut = TextWidth.prefix(text, width: width - column)
+            guard !cut.isEmpty else { return }
+            use(span.role, extra: Canvas.curses(span.attributes))
+            mvwaddstr(window, Int32(y), Int32(x + column), cut)
+            column += TextWidth.of(cut)
+            if cut.count < text.count { return }
+        }
+    }
+
+    private static func curses(_ attributes: TextAttributes) -> attr_t {
+        var a = sh_a_normal()
+        if attributes.contains(.bold) { a |= sh_a_bold() }
+        if attributes.contains(.italic) { a |= sh_a_italic() }
+        if attributes.contains(.underline) { a |= sh_a_underline() }
+        return a
+    }
+
     /// Fills a rectangle with spaces in `role`'s colours.
     func fill(_ r: Rect, role: ThemeRole) {
         guard r.width > 0 else { return }

@@ -63,6 +63,16 @@ enum SamplerEdit: Equatable, Sendable {
     }
 }
 
+/// What /copy takes from the focused pane's last answer.
+enum CopyTarget: Equatable, Sendable {
+    /// The last code block.
+    case lastCodeBlock
+    /// Code block N, as numbered in its label.
+    case codeBlock(Int)
+    /// The whole answer as written.
+    case answer
+}
+
 /// What a line typed in the input line asks for.
 enum Command: Equatable, Sendable {
     case send(String)
@@ -78,6 +88,9 @@ enum Command: Equatable, Sendable {
     case load(String)
     case template(String?)
     case theme(String?)
+    /// Toggles the focused pane between rendered markdown and its source.
+    case raw
+    case copy(CopyTarget)
     case help
     case quit
 
@@ -92,6 +105,9 @@ enum Command: Equatable, Sendable {
         ("/show info", "model, quantization, context, template, system prompt"),
         ("/template NAME", "chat template of the focused pane (/template alone lists them)"),
         ("/theme NAME", "switch theme (/theme alone lists them)"),
+        ("/raw", "show the focused pane's answers as markdown source, or rendered again"),
+        ("/copy [N]", "copy code block N of the last answer ([N] in its label; no N: the last one) to the clipboard (OSC 52)"),
+        ("/copy all", "copy the whole last answer"),
         ("/clear", "start a new conversation (all panes)"),
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
         ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
@@ -113,6 +129,7 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
     case badValue(setting: String, value: String)
     case fixedSetting(name: String, reason: String)
     case unknownShow(String)
+    case badCopyTarget(String)
 
     var description: String {
         switch self {
@@ -124,6 +141,7 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
         case let .badValue(setting, value): return "'\(value)' is not a valid value for \(setting)"
         case let .fixedSetting(name, reason): return "\(name) cannot be changed: \(reason)"
         case let .unknownShow(what): return "/show \(what): unknown — /show info, parameters, system or template"
+        case let .badCopyTarget(what): return "/copy \(what): give a code block's number ([N] in its label), all, or nothing for the last block"
         }
     }
 }
@@ -158,6 +176,8 @@ enum CommandParser {
             return .load(argument)
         case "template": return .template(argument)
         case "theme": return .theme(argument)
+        case "raw": return .raw
+        case "copy": return try parseCopy(argument)
         case "help", "?": return .help
         case "quit", "exit", "q", "bye": return .quit
         default: throw .unknownCommand(String(name))
@@ -188,6 +208,14 @@ enum CommandParser {
         guard words.count >= 2 else { throw .missingArgument(command: "set \(entry.names[0])", usage: "/set \(entry.names[0]) VALUE") }
         guard words.count == 2, let edit = entry.parse(words[1].lowercased()) else { throw .badValue(setting: entry.names[0], value: value) }
         return .set(edit)
+    }
+
+    /// `/copy`, `/copy N`, `/copy all`.
+    private static func parseCopy(_ argument: String?) throws(CommandError) -> Command {
+        guard let argument else { return .copy(.lastCodeBlock) }
+        if argument.lowercased() == "all" { return .copy(.answer) }
+        guard let n = Int(argument), n >= 1 else { throw .badCopyTarget(argument) }
+        return .copy(.codeBlock(n))
     }
 
     /// `/show info`, and Ollama's `/show parameters`, `/show system`, `/show template`.

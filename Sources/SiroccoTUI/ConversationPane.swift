@@ -1,25 +1,24 @@
 // ConversationPane: a pane's transcript as wrapped, styled lines (pure, memoised per entry) and
-// the painting of the visible window of them, following the end unless scrolled back.
+// the painting of the visible window of them, following the end unless scrolled back. Answers
+// are rendered from their markdown unless the pane shows its source (/raw).
 
-/// One screen line of a transcript.
-struct DisplayLine: Equatable, Sendable {
-    var text: String
-    var role: ThemeRole
-    /// Columns of indentation before the text.
-    var indent: Int = 0
-}
-
-/// Remembers wrapped entries so a streaming answer does not re-wrap the whole conversation.
+/// Remembers the lines of entries so a streaming answer does not re-render the whole conversation.
 final class WrapCache {
-    private struct Key: Hashable { var pane: Int; var entry: Int; var width: Int }
-    private var lines: [Key: (textCount: Int, lines: [DisplayLine])] = [:]
+    private struct Key: Hashable {
+        var pane: Int
+        var entry: Int
+        var width: Int
+        var source: Bool
+    }
+    private var lines: [Key: (textCount: Int, open: Bool, lines: [DisplayLine])] = [:]
 
-    func lines(pane: Int, entry: TranscriptEntry, width: Int, make: () -> [DisplayLine]) -> [DisplayLine] {
-        let key = Key(pane: pane, entry: entry.id, width: width)
+    func lines(pane: Int, entry: TranscriptEntry, width: Int, source: Bool, open: Bool,
+               make: () -> [DisplayLine]) -> [DisplayLine] {
+        let key = Key(pane: pane, entry: entry.id, width: width, source: source)
         let count = entry.text.utf8.count
-        if let hit = lines[key], hit.textCount == count { return hit.lines }
+        if let hit = lines[key], hit.textCount == count, hit.open == open { return hit.lines }
         let made = make()
-        lines[key] = (count, made)
+        lines[key] = (count, open, made)
         return made
     }
 
@@ -30,11 +29,18 @@ enum ConversationPane {
     static let userMarker = "› "
     static let noticeMarker = "· "
     static let errorMarker = "! "
+    /// After the text being written.
+    static let cursorGlyph = "▍"
 
-    /// The lines of one entry at `width` columns: the user's text after a marker, the answer as
-    /// is, notices and errors with their markers; continuation lines indented under the text.
-    static func lines(for entry: TranscriptEntry, width: Int) -> [DisplayLine] {
+    /// The lines of one entry at `width` columns: the user's text after a marker, the answer
+    /// rendered from its markdown (`source`: as written; `open`: still being written), notices
+    /// and errors with their markers; continuation lines indented under the text.
+    static func lines(for entry: TranscriptEntry, width: Int, source: Bool = false, open: Bool = false) -> [DisplayLine] {
         let text = TextWidth.sanitize(entry.text)
+        if entry.kind == .assistant && !source {
+            let rendered = MarkdownLayout.lines(Markdown.parse(text, open: open), open: open, width: width)
+            return rendered.isEmpty ? [DisplayLine(text: "", role: .assistant)] : rendered
+        }
         let (marker, role): (String, ThemeRole)
         switch entry.kind {
         case .user: (marker, role) = (userMarker, .user)
@@ -57,9 +63,10 @@ enum ConversationPane {
             if i > 0 && !(entry.kind == .notice && pane.entries[i - 1].kind == .notice) {
                 out.append(DisplayLine(text: "", role: .text))
             }
-            let made = cache?.lines(pane: pane.index, entry: entry, width: width) { lines(for: entry, width: width) }
-                ?? lines(for: entry, width: width)
-            out += made
+            let open = pane.streaming && i == pane.entries.count - 1
+            let source = pane.showsMarkdownSource
+            func make() -> [DisplayLine] { lines(for: entry, width: width, source: source, open: open) }
+            out += cache?.lines(pane: pane.index, entry: entry, width: width, source: source, open: open, make: make) ?? make()
         }
         if pane.streaming {
             if pane.waitingForFirstToken {
@@ -67,8 +74,8 @@ enum ConversationPane {
                 out.append(DisplayLine(text: "…", role: .notice))
             } else if let last = out.indices.last {
                 // a block cursor after the text being written, on a new line if it does not fit
-                let used = out[last].indent + TextWidth.of(out[last].text)
-                if used < width { out[last].text += "▍" } else { out.append(DisplayLine(text: "▍", role: .assistant)) }
+                let cursor = StyledSpan(text: cursorGlyph, role: .assistant)
+                if out[last].width < width { out[last].spans.append(cursor) } else { out.append(DisplayLine(spans: [cursor])) }
             }
         }
         return out
@@ -105,9 +112,9 @@ enum ConversationPane {
         let shown = visible(all, height: rect.height, top: pane.scrollTop)
         for (row, line) in shown.enumerated() {
             let x = rect.x + margin + line.indent
-            let cursorCut = line.text.hasSuffix("▍") && !canvas.unicode
-            canvas.text(cursorCut ? String(line.text.dropLast()) + "_" : line.text, x: x, y: rect.y + row,
-                        width: width - line.indent, role: line.role)
+            let room = width - line.indent
+            if let fill = line.fill { canvas.fill(Rect(x: x, y: rect.y + row, width: room, height: 1), role: fill) }
+            canvas.spans(canvas.unicode ? line.spans : line.spans.map(\.ascii), x: x, y: rect.y + row, width: room)
         }
         return all.count - shown.endIndex
     }

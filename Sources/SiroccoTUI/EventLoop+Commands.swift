@@ -155,6 +155,21 @@ extension EventLoop {
                 return
             }
             loadTheme(name, atStartup: false)
+        case .raw:
+            guard state.panes.indices.contains(state.focus) else { return }
+            state.panes[state.focus].showsMarkdownSource.toggle()
+            state.inform(state.panes[state.focus].showsMarkdownSource
+                         ? "showing the markdown source\(ofPane(state.focus)) — /raw renders it again"
+                         : "rendering markdown\(inPane(state.focus)) — /raw shows the source")
+        case let .copy(target):
+            guard state.panes.indices.contains(state.focus) else { return }
+            do {
+                let copied = try Clipboard.text(target, in: state.panes[state.focus])
+                clipboard = copied.text
+                state.inform("copied \(copied.summary) to the clipboard")
+            } catch {
+                state.warn(error.description)
+            }
         case .help:
             state.helpVisible = true
         case .quit:
@@ -165,6 +180,7 @@ extension EventLoop {
     /// " of pane 2" when there are several panes.
     private func ofPane(_ i: Int) -> String { state.panes.count > 1 ? " of pane \(i + 1)" : "" }
     private func intoPane(_ i: Int) -> String { state.panes.count > 1 ? " into pane \(i + 1)" : "" }
+    private func inPane(_ i: Int) -> String { state.panes.count > 1 ? " in pane \(i + 1)" : "" }
 
     /// "1 message", "4 messages"
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

@@ -22,6 +22,8 @@ final class EventLoop {
     var sessions: [ChatSession] = []
     /// Each pane's answers and KV cache saves and restores, one at a time in order.
     var work: [SerialWork] = []
+    /// Text /copy put on the clipboard, sent to the terminal after the next frame is written.
+    var clipboard: String?
     /// Notices for the first pane once the panes exist (theme problems found while loading).
     private var startupNotices: [TranscriptEntry.Kind: [String]] = [:]
 
@@ -107,6 +109,11 @@ final class EventLoop {
         wmove(terminal.window, Int32(cursor.y), Int32(cursor.x))
         wnoutrefresh(terminal.window)
         doupdate()
+        // curses has written and flushed its frame: a sequence of our own cannot cut into its output
+        if let text = clipboard {
+            Clipboard.send(text)
+            clipboard = nil
+        }
         lastDraw = ContinuousClock.now
         needsDraw = false
     }

@@ -88,6 +88,7 @@ enum Screen {
         let borderRole: ThemeRole = focused && paneCount > 1 ? .borderFocused : .border
         canvas.box(layout.frame, role: borderRole)
         var title = " \(pane.index + 1) · \(pane.modelName) "
+        if pane.showsMarkdownSource { title += "· markdown source " }
         if focused && paneCount > 1 { title += "● focused " }
         canvas.text(TextWidth.truncate(title, width: layout.frame.width - 4), x: layout.frame.x + 2, y: layout.frame.y,
                     width: layout.frame.width - 4, role: borderRole)

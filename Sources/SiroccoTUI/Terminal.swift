@@ -141,9 +141,10 @@ final class Terminal {
     /// Without colour, roles are told apart by attributes.
     private static func monochromeAttributes(_ role: ThemeRole) -> attr_t {
         switch role {
-        case .title, .help: return sh_a_reverse()
-        case .borderFocused, .user, .error, .statsValue, .prompt: return sh_a_bold()
-        case .border, .statsLabel, .gaugeEmpty, .notice: return sh_a_dim()
+        case .title, .help, .codeLabel: return sh_a_reverse()
+        case .borderFocused, .user, .error, .statsValue, .prompt, .heading: return sh_a_bold()
+        case .border, .statsLabel, .gaugeEmpty, .notice, .quote, .tableBorder: return sh_a_dim()
+        case .link: return sh_a_underline()
         case .gaugeFill: return sh_a_bold()
         default: return sh_a_normal()
         }

@@ -11,6 +11,11 @@ enum ThemeRole: String, CaseIterable, Sendable {
     case gaugeFill = "gauge_fill"
     case gaugeEmpty = "gauge_empty"
     case prompt, input, status, help
+    // markdown in answers
+    case heading, emphasis, code
+    case codeLabel = "code_label"
+    case quote, link
+    case tableBorder = "table_border"
 }
 
 /// A terminal colour: the terminal's own default, or an index in the 256-colour palette.
@@ -141,6 +146,13 @@ struct Theme: Equatable, Sendable {
         .input: ThemeStyle(),
         .status: ThemeStyle(.index(11)),
         .help: ThemeStyle(.index(15), on: .index(4)),
+        .heading: ThemeStyle(.index(13), bold: true),
+        .emphasis: ThemeStyle(.index(15)),
+        .code: ThemeStyle(.index(252), on: .index(236)),
+        .codeLabel: ThemeStyle(.index(10), on: .index(236), bold: true),
+        .quote: ThemeStyle(.index(246)),
+        .link: ThemeStyle(.index(75)),
+        .tableBorder: ThemeStyle(.index(8)),
     ])
 
     /// Parses a theme file: `role = foreground [on background] [bold] [dim] [underline] [reverse]`

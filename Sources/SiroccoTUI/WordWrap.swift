@@ -3,101 +3,104 @@
 
 enum WordWrap {
     private enum Segment {
-        case spaces(String, Int)
-        case word(String, Int)
+        case spaces(Range<Int>, Int)
+        case word(Range<Int>, Int)
     }
 
     /// Lines of at most `width` columns. Newlines in `text` start new lines; an empty text is one
     /// empty line. Spaces where a line breaks are dropped.
     static func wrap(_ text: String, width: Int) -> [String] {
-        let width = max(1, width)
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            wrapParagraph(Substring(paragraph), width: width, into: &lines)
+            let characters = Array(paragraph)
+            for range in lineRanges(characters, width: width) { lines.append(String(characters[range])) }
         }
         return lines
     }
 
-    private static func segments(_ paragraph: Substring) -> [Segment] {
-        var result: [Segment] = []
-        var current = ""
-        var currentWidth = 0
-        var inSpaces = false
-        func flush() {
-            if current.isEmpty { return }
-            result.append(inSpaces ? .spaces(current, currentWidth) : .word(current, currentWidth))
-            current = ""
-            currentWidth = 0
-        }
-        for c in paragraph {
-            let w = TextWidth.of(c)
-            if c == " " {
-                if !inSpaces { flush(); inSpaces = true }
-                current.append(c)
-                currentWidth += 1
-            } else if w >= 2 {
-                // a wide character is a word of its own: lines may break on either side of it
-                flush()
-                inSpaces = false
-                result.append(.word(String(c), w))
-            } else {
-                if inSpaces { flush(); inSpaces = false }
-                current.append(c)
-                currentWidth += w
-            }
-        }
-        flush()
-        return result
-    }
-
-    private static func wrapParagraph(_ paragraph: Substring, width: Int, into lines: inout [String]) {
-        var line = ""
+    /// Where the lines of one paragraph (text without newlines) begin and end, as offsets into its
+    /// characters: what `wrap` makes of it, for callers that keep something per character (styles).
+    static func lineRanges(_ characters: [Character], width: Int) -> [Range<Int>] {
+        let width = max(1, width)
+        var ranges: [Range<Int>] = []
+        // the line being filled is characters[start..<end]; it is empty when start == end
+        var start = 0
+        var end = 0
         var lineWidth = 0
-        var startedLines = false  // a line of this paragraph was already emitted
-        func emit() {
-            while line.hasSuffix(" ") { line.removeLast(); lineWidth -= 1 }
-            lines.append(line)
-            line = ""
-            lineWidth = 0
-            startedLines = true
+        func append(_ range: Range<Int>, _ w: Int) {
+            if start == end { start = range.lowerBound }
+            end = range.upperBound
+            lineWidth += w
         }
-        for segment in segments(paragraph) {
+        func clear() {
+            start = end
+            lineWidth = 0
+        }
+        func emit() {
+            var last = end
+            while last > start && characters[last - 1] == " " { last -= 1 }
+            ranges.append(start..<last)
+            clear()
+        }
+        for segment in segments(characters) {
             switch segment {
-            case let .spaces(s, w):
-                if line.isEmpty && startedLines { continue }  // no leading spaces on a continuation line
+            case let .spaces(range, w):
+                if start == end && !ranges.isEmpty { continue }  // no leading spaces on a continuation line
+                if lineWidth + w <= width { append(range, w) } else { emit() }
+            case let .word(range, w):
                 if lineWidth + w <= width {
-                    line += s
-                    lineWidth += w
-                } else {
-                    emit()
-                }
-            case let .word(s, w):
-                if lineWidth + w <= width {
-                    line += s
-                    lineWidth += w
+                    append(range, w)
                     continue
                 }
                 // the word starts a new line (a word longer than a line is cut from there)
-                if line.allSatisfy({ $0 == " " }) {
-                    line = ""  // indentation before a word that does not fit anyway
-                    lineWidth = 0
+                if characters[start..<end].allSatisfy({ $0 == " " }) {
+                    clear()  // indentation before a word that does not fit anyway
                 } else {
                     emit()
                 }
                 if w <= width {
-                    line = s
-                    lineWidth = w
+                    append(range, w)
                     continue
                 }
                 // a word wider than a line: cut it by graphemes
-                for c in s {
-                    let cw = TextWidth.of(c)
-                    if lineWidth + cw > width && !line.isEmpty { emit() }
-                    line.append(c)
-                    lineWidth += cw
+                for i in range {
+                    let cw = TextWidth.of(characters[i])
+                    if lineWidth + cw > width && start < end { emit() }
+                    append(i..<(i + 1), cw)
                 }
             }
         }
-        if !line.isEmpty || !startedLines { emit() }
+        if start < end || ranges.isEmpty { emit() }
+        return ranges
+    }
+
+    private static func segments(_ characters: [Character]) -> [Segment] {
+        var result: [Segment] = []
+        var start = 0
+        var currentWidth = 0
+        var inSpaces = false
+        func flush(upTo i: Int) {
+            if start < i { result.append(inSpaces ? .spaces(start..<i, currentWidth) : .word(start..<i, currentWidth)) }
+            start = i
+            currentWidth = 0
+        }
+        for (i, c) in characters.enumerated() {
+            let w = TextWidth.of(c)
+            if c == " " {
+                if !inSpaces { flush(upTo: i); inSpaces = true }
+                currentWidth += 1
+            } else if w >= 2 {
+                // a wide character is a word of its own: lines may break on either side of it
+                flush(upTo: i)
+                inSpaces = false
+                result.append(.word(i..<(i + 1), w))
+                start = i + 1
+            } else {
+                if inSpaces { flush(upTo: i); inSpaces = false }
+                currentWidth += w
+            }
+        }
+        flush(upTo: characters.count)
+        return result
     }
 }

@@ -48,6 +48,10 @@ struct CommandsTests {
         ("/quit", .quit),
         ("/QUIT", .quit),
         ("/exit", .quit),
+        ("/raw", .raw),
+        ("/copy", .copy(.lastCodeBlock)),
+        ("/copy 2", .copy(.codeBlock(2))),
+        ("/copy ALL", .copy(.answer)),
     ])
     func parses(line: String, command: Command) throws {
         #expect(try CommandParser.parse(line) == command)
@@ -69,6 +73,8 @@ struct CommandsTests {
         ("/set temp 0.7 0.8", .badValue(setting: "temp", value: "0.7 0.8")),
         ("/save", .missingArgument(command: "save", usage: "/save FILE")),
         ("/load", .missingArgument(command: "load", usage: "/load FILE")),
+        ("/copy 0", .badCopyTarget("0")),
+        ("/copy the code", .badCopyTarget("the code")),
     ])
     func rejects(line: String, error: CommandError) {
         #expect(throws: error) { try CommandParser.parse(line) }
@@ -132,7 +138,7 @@ struct CommandsTests {
             #expect(help.contains(binding.key), "\(binding.key) missing from /help")
         }
         for command in ["/set", "/system", "/clear", "/save", "/load", "/template", "/theme", "/help", "/quit", "/bye",
-                        "/show info", "/set parameter", "/set system", "Ctrl-D", "\"\"\"", "seed random", "num_predict"] {
+                        "/show info", "/set parameter", "/set system", "/raw", "/copy", "/copy all", "Ctrl-D", "\"\"\"", "seed random", "num_predict"] {
             #expect(help.contains(command), "\(command) missing from /help")
         }
         #expect(!help.contains("when idle, quit"))

@@ -73,6 +73,33 @@ struct ConversationPaneTests {
         #expect(ConversationPane.lines(for: p, width: 4, cache: cache).map(\.text) == ["one", "two"])
     }
 
+    @Test func answersAreRenderedFromMarkdownAndRawShowsTheSource() {
+        let answer = "Try **this**:\n```python\nprint(1)\n```"
+        var p = pane([(.user, "**not** markdown"), (.assistant, answer), (.notice, "a `notice`")])
+        let cache = WrapCache()
+        let rendered = ConversationPane.lines(for: p, width: 40, cache: cache)
+        #expect(rendered.map(\.text) == ["› **not** markdown", "", "Try this:", " [1] python", " print(1)", "", "· a `notice`"])
+        #expect(rendered[4].fill == .code && rendered[4].spans.last?.role == .code)
+        p.showsMarkdownSource = true
+        #expect(ConversationPane.lines(for: p, width: 40, cache: cache).map(\.text)
+                == ["› **not** markdown", "", "Try **this**:", "```python", "print(1)", "```", "", "· a `notice`"])
+        p.showsMarkdownSource = false
+        #expect(ConversationPane.lines(for: p, width: 40, cache: cache) == rendered)
+    }
+
+    @Test func theAnswerBeingWrittenSettlesWhenItEnds() {
+        // an unclosed ** reads as bold while the answer streams, and as written once it has ended
+        var p = pane([(.user, "hi")])
+        p.streaming = true
+        p.appendAnswer("a **b")
+        let cache = WrapCache()
+        let streaming = ConversationPane.lines(for: p, width: 40, cache: cache)
+        #expect(streaming.last?.text == "a b▍")
+        #expect(streaming.last?.spans.map(\.role) == [.assistant, .emphasis, .assistant])
+        p.streaming = false
+        #expect(ConversationPane.lines(for: p, width: 40, cache: cache).last?.text == "a **b")
+    }
+
     @Test func stateAppliesEngineEvents() {
         var state = AppState(phase: .running)
         state.panes = [pane([(.user, "hi")])]

@@ -168,6 +168,13 @@ final class TmuxSession {
         try shell(["tmux", "-L", server, "display-message", "-p", format]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs a tmux command on this server (`set-option -g set-clipboard on`, `show-buffer`, …).
+    @discardableResult
+    func tmux(_ arguments: String...) throws -> String { try shell(["tmux", "-L", server] + arguments).stdout }
+
+    /// The screen with its colours and attributes as SGR escape sequences.
+    func styledScreen() throws -> String { try tmux("capture-pane", "-e", "-p") }
+
     /// Types text literally.
     func type(_ text: String) throws { try shell(["tmux", "-L", server, "send-keys", "-l", text]) }
 
@@ -216,6 +223,20 @@ final class TmuxSession {
         }
         Issue.record("timed out waiting for \(what); screen:\n\(last)", sourceLocation: sourceLocation)
         throw TUITestError("timed out waiting for \(what)")
+    }
+
+    /// Waits for the newest paste buffer to hold what `condition` wants; returns it.
+    func waitForBuffer(timeout: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
+                       _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = (try? tmux("show-buffer")) ?? ""
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Issue.record("the clipboard (tmux buffer) never held what was expected: \(last.debugDescription)", sourceLocation: sourceLocation)
+        throw TUITestError("no clipboard text")
     }
 
     /// Waits for `text` to be on the screen.

@@ -52,6 +52,15 @@ struct ThemeTests {
         #expect(loader.availableNames.contains(name))
     }
 
+    @Test(arguments: ["dark", "light", "high-contrast"])
+    func shippedThemesNameEveryRole(name: String) throws {
+        let text = try String(contentsOfFile: ThemeTests.repositoryThemes + "/\(name).theme", encoding: .utf8)
+        let named = Set(text.split(separator: "\n").compactMap { line in
+            line.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        })
+        for role in ThemeRole.allCases { #expect(named.contains(role.rawValue), "\(name).theme lacks \(role.rawValue)") }
+    }
+
     @Test func darkThemeIsTheBuiltinOne() throws {
         let dark = try ThemeLoader(directories: [ThemeTests.repositoryThemes]).load("dark")
         #expect(dark.styles == Theme.builtin.styles)
