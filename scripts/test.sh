@@ -12,7 +12,7 @@ bash scripts/install-packages.sh --tests
 # in one go, and `swift test --skip-build` runs them without building again.
 build=(-c release -Xswiftc -enable-testing --scratch-path .build-test)
 swift build "${build[@]}" --build-tests
-"$(swift build "${build[@]}" --show-bin-path)/sirocco" pull smollm2:135m gemma3:270m
+"$(swift build "${build[@]}" --show-bin-path)/sirocco" pull smollm2:135m gemma3:270m qwen2.5-coder:0.5b
 if [[ $# -gt 0 ]]; then
     swift test "${build[@]}" --skip-build "$@"
 else

@@ -15,7 +15,7 @@ struct ChatCommand: ParsableCommand {
             Keys: Enter sends, Ctrl-C stops the answer or clears the line, Ctrl-D on an empty line (or /bye) \
             quits, \"\"\" starts a multi-line message, F1 help, F2/F3 temperature, \
             F4/F5 top-p, F6/F7 top-k, F8/F9 min-p, F10/F11 repeat penalty, Tab focuses the next pane, \
-            PageUp/PageDown scroll. Conversations are saved as they go under \
+            PageUp/PageDown scroll, F12 unfolds reasoning. Conversations are saved as they go under \
             $XDG_DATA_HOME/sirocco/conversations (default ~/.local/share/sirocco/conversations); \
             --resume reopens the last one.
             """)

@@ -10,6 +10,8 @@ struct TranscriptEntry: Equatable, Sendable {
     var id: Int
     var kind: Kind
     var text: String
+    /// Tokens of the answer's reasoning block (from the engine while it streams, counted when loaded).
+    var reasoningTokens = 0
 }
 
 /// What one pane (one model, one conversation) shows.
@@ -35,6 +37,8 @@ struct PaneState: Equatable, Sendable {
     var lastStop: StopReason?
     /// Answers show their markdown as written instead of rendered (/raw).
     var showsMarkdownSource = false
+    /// Reasoning blocks (`<think>…</think>`) shown in full instead of folded to one line (F12).
+    var showsReasoning = false
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
@@ -54,12 +58,15 @@ struct PaneState: Equatable, Sendable {
     var lastAnswer: String? { entries.last { $0.kind == .assistant }?.text }
 
     /// Rebuilds the transcript from a session's messages (after /load or --resume).
-    mutating func replaceTranscript(with messages: [ChatMessage]) {
+    /// `countTokens` counts an answer's reasoning tokens (shown when it is folded).
+    mutating func replaceTranscript(with messages: [ChatMessage], countTokens: (String) -> Int = { _ in 0 }) {
         entries = []
         for m in messages {
             switch m.role {
             case "user": append(.user, m.content)
-            case "assistant": append(.assistant, m.content)
+            case "assistant":
+                append(.assistant, m.content)
+                if let reasoning = Reasoning.split(m.content).reasoning { entries[entries.count - 1].reasoningTokens = countTokens(reasoning) }
             default: append(.notice, "\(m.role): \(m.content)")
             }
         }
@@ -119,6 +126,10 @@ struct AppState: Equatable, Sendable {
             panes[index].appendAnswer(piece)
         case let .progress(stats):
             panes[index].stats = stats
+            if stats.reasoningTokens > 0, panes[index].streaming, let last = panes[index].entries.indices.last,
+               panes[index].entries[last].kind == .assistant {
+                panes[index].entries[last].reasoningTokens = stats.reasoningTokens
+            }
         case let .finished(reason, stats):
             panes[index].stats = stats
             panes[index].lastStop = reason

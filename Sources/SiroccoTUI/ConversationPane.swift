@@ -2,6 +2,8 @@
 // the painting of the visible window of them, following the end unless scrolled back. Answers
 // are rendered from their markdown unless the pane shows its source (/raw).
 
+import SiroccoEngine
+
 /// Remembers the lines of entries so a streaming answer does not re-render the whole conversation.
 final class WrapCache {
     private struct Key: Hashable {
@@ -9,16 +11,19 @@ final class WrapCache {
         var entry: Int
         var width: Int
         var source: Bool
+        var reasoningShown: Bool
     }
-    private var lines: [Key: (textCount: Int, open: Bool, lines: [DisplayLine])] = [:]
+    private var lines: [Key: (textCount: Int, reasoningTokens: Int, open: Bool, lines: [DisplayLine])] = [:]
 
-    func lines(pane: Int, entry: TranscriptEntry, width: Int, source: Bool, open: Bool,
+    func lines(pane: Int, entry: TranscriptEntry, width: Int, source: Bool, reasoningShown: Bool = false, open: Bool,
                make: () -> [DisplayLine]) -> [DisplayLine] {
-        let key = Key(pane: pane, entry: entry.id, width: width, source: source)
+        let key = Key(pane: pane, entry: entry.id, width: width, source: source, reasoningShown: reasoningShown)
         let count = entry.text.utf8.count
-        if let hit = lines[key], hit.textCount == count, hit.open == open { return hit.lines }
+        if let hit = lines[key], hit.textCount == count, hit.reasoningTokens == entry.reasoningTokens, hit.open == open {
+            return hit.lines
+        }
         let made = make()
-        lines[key] = (count, open, made)
+        lines[key] = (count, entry.reasoningTokens, open, made)
         return made
     }
 
@@ -33,13 +38,25 @@ enum ConversationPane {
     static let cursorGlyph = "▍"
 
     /// The lines of one entry at `width` columns: the user's text after a marker, the answer
-    /// rendered from its markdown (`source`: as written; `open`: still being written), notices
-    /// and errors with their markers; continuation lines indented under the text.
-    static func lines(for entry: TranscriptEntry, width: Int, source: Bool = false, open: Bool = false) -> [DisplayLine] {
+    /// rendered from its markdown (`source`: as written; `open`: still being written) after its
+    /// reasoning block, folded to one line unless `reasoningShown`; notices and errors with their
+    /// markers; continuation lines indented under the text.
+    static func lines(for entry: TranscriptEntry, width: Int, source: Bool = false, reasoningShown: Bool = false,
+                      open: Bool = false) -> [DisplayLine] {
         let text = TextWidth.sanitize(entry.text)
         if entry.kind == .assistant && !source {
-            let rendered = MarkdownLayout.lines(Markdown.parse(text, open: open), open: open, width: width)
-            return rendered.isEmpty ? [DisplayLine(text: "", role: .assistant)] : rendered
+            let split = Reasoning.split(text)
+            var out: [DisplayLine] = []
+            if let reasoning = split.reasoning {
+                out = reasoningLines(reasoning, tokens: entry.reasoningTokens, shown: reasoningShown,
+                                     thinking: open && split.open, width: width)
+                if split.open { return out }
+                if !split.answer.isEmpty { out.append(DisplayLine(text: "", role: .text)) }
+            }
+            let answer = split.reasoning == nil ? text : split.answer
+            let rendered = MarkdownLayout.lines(Markdown.parse(answer, open: open), open: open, width: width)
+            out += rendered
+            return out.isEmpty ? [DisplayLine(text: "", role: .assistant)] : out
         }
         let (marker, role): (String, ThemeRole)
         switch entry.kind {
@@ -55,6 +72,22 @@ enum ConversationPane {
         }
     }
 
+    static let reasoningKey = "F12"
+
+    /// A reasoning block: one line saying how long it is (and that it goes on while `thinking`),
+    /// then, when `shown`, its text under a bar.
+    static func reasoningLines(_ reasoning: String, tokens: Int, shown: Bool, thinking: Bool, width: Int) -> [DisplayLine] {
+        let size = tokens > 0 ? "\(tokens) token\(tokens == 1 ? "" : "s")" : "\(WordWrap.wrap(reasoning, width: 1_000_000).count) lines"
+        let head = (shown ? "▾ " : "▸ ") + (thinking ? "thinking… " : "thought for ") + size
+            + " (\(reasoningKey) \(shown ? "folds" : "shows"))"
+        var out = [DisplayLine(text: head, role: .notice)]
+        guard shown, !reasoning.isEmpty else { return out }
+        for line in WordWrap.wrap(reasoning, width: max(1, width - 2)) {
+            out.append(DisplayLine(spans: [StyledSpan(text: "│ ", role: .quote), StyledSpan(text: line, role: .notice)]))
+        }
+        return out
+    }
+
     /// All lines of a pane: entries separated by a blank line, with a marker while the answer
     /// is being written.
     static func lines(for pane: PaneState, width: Int, cache: WrapCache?) -> [DisplayLine] {
@@ -64,9 +97,10 @@ enum ConversationPane {
                 out.append(DisplayLine(text: "", role: .text))
             }
             let open = pane.streaming && i == pane.entries.count - 1
-            let source = pane.showsMarkdownSource
-            func make() -> [DisplayLine] { lines(for: entry, width: width, source: source, open: open) }
-            out += cache?.lines(pane: pane.index, entry: entry, width: width, source: source, open: open, make: make) ?? make()
+            let source = pane.showsMarkdownSource, shown = pane.showsReasoning
+            func make() -> [DisplayLine] { lines(for: entry, width: width, source: source, reasoningShown: shown, open: open) }
+            out += cache?.lines(pane: pane.index, entry: entry, width: width, source: source, reasoningShown: shown,
+                                open: open, make: make) ?? make()
         }
         if pane.streaming {
             if pane.waitingForFirstToken {

@@ -206,6 +206,10 @@ final class EventLoop {
             state.scrollFocused(by: action == .pageUp ? page : -page, lineCount: count, height: rect.height)
         case .redraw:
             clearok(terminal.window, true)
+        case .toggleReasoning:
+            guard state.panes.indices.contains(state.focus) else { return }
+            state.panes[state.focus].showsReasoning.toggle()
+            state.inform("\(paneName(state.focus)): reasoning \(state.panes[state.focus].showsReasoning ? "shown in full" : "folded") (F12)")
         }
         needsDraw = true
     }
@@ -242,7 +246,8 @@ final class EventLoop {
         work[i].wait()  // a cache save or restore still running
         try session.load(from: file)
         restoreCache(pane: i, forConversation: file)
-        state.panes[i].replaceTranscript(with: session.messages)
+        let tokenizer = session.model.tokenizer
+        state.panes[i].replaceTranscript(with: session.messages) { tokenizer.encode($0, addSpecial: false, parseSpecial: false).count }
         state.panes[i].settings = session.settings
         if let system = session.systemPrompt, !system.isEmpty {
             state.panes[i].entries.insert(TranscriptEntry(id: state.panes[i].nextEntryID, kind: .notice,

@@ -53,6 +53,7 @@ enum KeyAction: Equatable, Sendable {
     case pageUp
     case pageDown
     case redraw
+    case toggleReasoning
 }
 
 /// A key the UI handles: its name in /help, the escape sequences it sends (xterm, tmux/screen,
@@ -79,6 +80,7 @@ struct KeyBinding: Sendable {
         .function(9, ["\u{1B}[20~"], .knob(.minP, +1)),
         .function(10, ["\u{1B}[21~"], .knob(.repeatPenalty, -1)),
         .function(11, ["\u{1B}[23~"], .knob(.repeatPenalty, +1)),
+        .function(12, ["\u{1B}[24~"], .toggleReasoning),
         KeyBinding(key: "Tab", sequences: ["\t"], terminfo: nil, action: .focusNext),
         KeyBinding(key: "Shift-Tab", sequences: ["\u{1B}[Z"], terminfo: "kcbt", action: .focusPrevious),
         KeyBinding(key: "PageUp", sequences: ["\u{1B}[5~"], terminfo: "kpp", action: .pageUp),
@@ -97,6 +99,7 @@ struct KeyBinding: Sendable {
         ("F6 / F7", "top-k − / +  (steps of 5)"),
         ("F8 / F9", "min-p − / +  (0.01 steps)"),
         ("F10 / F11", "repeat penalty − / +  (0.05 steps)"),
+        ("F12", "unfold / fold the focused pane's reasoning (<think> blocks)"),
         ("Tab / Shift-Tab", "focus the next / previous pane"),
         ("PageUp / PageDown", "scroll the focused pane"),
         ("Up / Down", "input history"),

@@ -40,7 +40,7 @@ enum StatsPanel {
             Item(label: "state", value: state),
             Item(label: "prompt", value: "\(Format.oneDecimal(s.promptTokensPerSecond)) tok/s · \(s.promptTokens) tok"),
             Item(label: "generation", value: "\(Format.oneDecimal(s.generationTokensPerSecond)) tok/s"),
-            Item(label: "answer", value: "\(s.generatedTokens) tokens"),
+            Item(label: "answer", value: "\(s.generatedTokens) tokens" + (s.reasoningTokens > 0 ? " (\(s.reasoningTokens) thinking)" : "")),
             Item(label: "first token", value: s.timeToFirstToken > 0 ? "\(Int((s.timeToFirstToken * 1000).rounded())) ms" : "–"),
             Item(label: "KV cells", value: "\(s.cacheCellsUsed) / \(s.cacheCapacity)"),
             Item(label: "KV memory", value: "\(Format.mebibytes(s.cacheBytesUsed)) / \(Format.mebibytes(s.cacheBytesCapacity)) MiB"),

@@ -128,3 +128,56 @@ struct ConversationPaneTests {
         #expect(state.focus == 0)
     }
 }
+
+/// Reasoning blocks fold to one line with their token count; F12's toggle shows them under a bar.
+struct ReasoningFoldTests {
+    init() { utf8Locale }
+
+    func answer(_ text: String, tokens: Int = 0) -> TranscriptEntry {
+        TranscriptEntry(id: 0, kind: .assistant, text: text, reasoningTokens: tokens)
+    }
+
+    @Test func aFinishedBlockFoldsToOneLine() {
+        let lines = ConversationPane.lines(for: answer("<think>\nadd 2 and 3\n</think>\n\n**5**", tokens: 9), width: 60)
+        #expect(lines.map(\.text) == ["▸ thought for 9 tokens (F12 shows)", "", "5"])
+        #expect(lines[0].role == .notice)
+        #expect(lines[2].spans.first?.attributes.contains(.bold) == true)
+    }
+
+    @Test func shownItSitsUnderABar() {
+        let lines = ConversationPane.lines(for: answer("<think>first step\nsecond</think>Done.", tokens: 4), width: 60,
+                                           reasoningShown: true)
+        #expect(lines.map(\.text) == ["▾ thought for 4 tokens (F12 folds)", "│ first step", "│ second", "", "Done."])
+    }
+
+    @Test func whileThinkingItSaysSoAndShowsNoAnswer() {
+        let lines = ConversationPane.lines(for: answer("<think>\nlet me see", tokens: 3), width: 60, open: true)
+        #expect(lines.map(\.text) == ["▸ thinking… 3 tokens (F12 shows)"])
+    }
+
+    @Test func aClosingTagWithoutAnOpeningOneStillFolds() {
+        let lines = ConversationPane.lines(for: answer("reasoning here\n</think>\nThe answer.", tokens: 5), width: 60)
+        #expect(lines.map(\.text) == ["▸ thought for 5 tokens (F12 shows)", "", "The answer."])
+    }
+
+    @Test func theSourceViewShowsTheTags() {
+        let lines = ConversationPane.lines(for: answer("<think>x</think>y"), width: 60, source: true)
+        #expect(lines.map(\.text) == ["<think>x</think>y"])
+    }
+
+    @Test func theCountComesFromTheStatsWhileStreamingAndTheTokenizerWhenLoaded() {
+        var p = PaneState(index: 0, modelName: "m", modelPath: "/m.gguf", templateName: "chatml", threads: 1)
+        p.append(.user, "hi")
+        p.streaming = true
+        var state = AppState(phase: .running)
+        state.panes = [p]
+        state.apply(.text("<think>a b"), toPane: 0)
+        var stats = GenerationStats()
+        stats.reasoningTokens = 2
+        state.apply(.progress(stats), toPane: 0)
+        #expect(state.panes[0].entries.last?.reasoningTokens == 2)
+        #expect(ConversationPane.lines(for: state.panes[0], width: 60, cache: WrapCache()).contains { $0.text.hasPrefix("▸ thinking… 2 tokens") })
+        p.replaceTranscript(with: [.user("hi"), .assistant("<think>one two three</think>ok")]) { $0.split(separator: " ").count }
+        #expect(p.entries.map(\.reasoningTokens) == [0, 3])
+    }
+}
