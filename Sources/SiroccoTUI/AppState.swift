@@ -1,5 +1,5 @@
 // AppState: everything the screen shows, as plain values — panes with their transcripts, stats and
-// settings, focus, the status line, theme, help. Changed only by the event loop on the UI thread;
+// settings, focus, the status line, theme, help. Changed only by `Update` on the UI thread;
 // drawing reads it and nothing else.
 
 import SiroccoEngine
@@ -33,10 +33,23 @@ struct PaneState: Equatable, Sendable {
     /// the top, the view stays put while an answer streams in below it.
     var scrollTop: Int?
     var lastStop: StopReason?
+    /// Most tokens an answer may have (the session's, mirrored for /set and the notes).
+    var maxAnswerTokens = 2048
+    /// The session's context length in tokens.
+    var contextLength = 4096
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
         nextEntryID += 1
+    }
+
+    /// An answer starts: streaming, waiting for its first token, following the end.
+    mutating func startAnswer() {
+        streaming = true
+        waitingForFirstToken = true
+        scrollTop = nil
+        lastStop = nil
+        answerSeedFixed = settings.seed != nil
     }
 
     /// Adds streamed text to the answer being written (starting it if needed).
@@ -84,8 +97,19 @@ struct AppState: Equatable, Sendable {
     var spinnerFrame = 0
     /// A multi-line message being typed between """ lines.
     var multiline = MultilineInput()
+    /// Quitting: the loop ends once the answers stop.
+    var quitting = false
+    /// The terminal's size.
+    var screenWidth = 80
+    var screenHeight = 24
 
     var anyStreaming: Bool { panes.contains { $0.streaming } }
+
+    /// The layout for the terminal's size, the input rows a multi-line message needs included.
+    var layout: ScreenLayout {
+        ScreenLayout(width: screenWidth, height: screenHeight, paneCount: max(1, panes.count),
+                     inputRows: 1 + (multiline.typed?.count ?? 0))
+    }
 
     mutating func inform(_ text: String) { status = StatusMessage(text: text, isError: false) }
     mutating func warn(_ text: String) { status = StatusMessage(text: text, isError: true) }

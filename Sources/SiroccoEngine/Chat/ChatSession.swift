@@ -86,42 +86,36 @@ public final class ChatSession: @unchecked Sendable {
         return try format.promptTokens(fullConversation(messages, system: system), tokenizer: model.tokenizer)
     }
 
-    /// Sends a user message and streams the answer. The answer (even a cancelled, partial one) is
-    /// added to the conversation when the stream finishes.
-    public func send(_ text: String) -> AsyncThrowingStream<GenerationEvent, Error> {
-        AsyncThrowingStream { continuation in
-            guard !text.isEmpty else { continuation.finish(throwing: ChatError.emptyMessage); return }
-            guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-                continuation.finish(throwing: ChatError.busy)
-                return
-            }
-            cancelled.store(false, ordering: .releasing)
-            continuation.onTermination = { [weak self] reason in
-                if case .cancelled = reason { self?.cancel() }
-            }
-            let thread = Thread { [self] in
-                do {
-                    _ = try answer(text) { continuation.yield($0) }
-                    busy.store(false, ordering: .releasing)
-                    continuation.finish()
-                } catch {
-                    busy.store(false, ordering: .releasing)
-                    continuation.finish(throwing: error)
-                }
-            }
-            thread.name = "sirocco-generate"
-            thread.stackSize = 4 << 20
-            thread.start()
-        }
-    }
-
-    /// Sends a user message and waits for the whole answer (for scripts and tests).
+    /// Sends a user message and waits for the whole answer, handing each event to `onEvent` on
+    /// the calling thread as it comes: the one streaming primitive (`send` wraps it in a stream).
+    /// The answer (even a cancelled, partial one) is added to the conversation.
     @discardableResult
     public func respond(to text: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
         guard !text.isEmpty else { throw ChatError.emptyMessage }
         return try exclusively {
             cancelled.store(false, ordering: .releasing)
             return try answer(text, onEvent: onEvent)
+        }
+    }
+
+    /// `respond` on a thread of its own, as an `AsyncThrowingStream` for async callers; ending the
+    /// iteration early cancels the answer.
+    public func send(_ text: String) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { continuation in
+            continuation.onTermination = { [weak self] reason in
+                if case .cancelled = reason { self?.cancel() }
+            }
+            let thread = Thread { [self] in
+                do {
+                    try respond(to: text) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.name = "sirocco-generate"
+            thread.stackSize = 4 << 20
+            thread.start()
         }
     }
 

@@ -1,0 +1,127 @@
+// Update+Commands: what a finished input line does — a line of a multi-line message, a message
+// sent to the panes, or a slash command — as state changes and effects. Pure, as Update.
+
+import Foundation
+import SiroccoEngine
+
+extension Update {
+    /// A line Enter finished (nil: Ctrl-D on an empty line).
+    static func submit(_ state: inout AppState, _ line: String?) -> [Effect] {
+        guard let line else { return update(&state, .quit(force: false)) }
+        let before = state.multiline
+        switch state.multiline.take(line) {
+        case .collecting:
+            state.status = nil
+            return []
+        case let .message(text):
+            var effects: [Effect] = []
+            if state.anyStreaming { state.multiline = before }  // the block stays open, its last line given back
+            else { effects.append(.addHistory(MultilineInput.historyEntry(for: text))) }
+            return effects + sendTyped(&state, text, giveBack: line)
+        case let .line(line):
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { return [] }
+            let effects: [Effect] = [.addHistory(line)]
+            let command: Command
+            do { command = try CommandParser.parse(trimmed) } catch {
+                state.warn(error.description)
+                return effects
+            }
+            state.status = nil
+            if case let .send(text) = command { return effects + sendTyped(&state, text, giveBack: line) }
+            return effects + apply(&state, command)
+        }
+    }
+
+    /// Sends a message typed by the user; while an answer is still running, the line that
+    /// finished it goes back into the input (a multi-line message stays open).
+    private static func sendTyped(_ state: inout AppState, _ text: String, giveBack line: String) -> [Effect] {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            state.warn("the message is empty")
+            return []
+        }
+        guard !state.anyStreaming else {
+            state.warn("still answering — wait, or press Ctrl-C to stop the answer")
+            return [.setInputText(line)]
+        }
+        return send(&state, text)
+    }
+
+    /// Starts an answer to `text` in every pane.
+    static func send(_ state: inout AppState, _ text: String) -> [Effect] {
+        state.panes.indices.map { i in
+            state.panes[i].append(.user, text)
+            state.panes[i].startAnswer()
+            return .startAnswer(pane: i, text: text)
+        }
+    }
+
+    private static func apply(_ state: inout AppState, _ command: Command) -> [Effect] {
+        let focus = state.focus
+        let hasFocus = state.panes.indices.contains(focus)
+        switch command {
+        case let .send(text):
+            return send(&state, text)
+        case let .set(edit):
+            guard hasFocus else { return [] }
+            var settings = state.panes[focus].settings
+            edit.apply(to: &settings)
+            do { try settings.validate() } catch {
+                state.warn("\(error)")
+                return []
+            }
+            state.panes[focus].settings = settings
+            state.inform("\(paneName(focus, state)): \(edit.summary)")
+            return [.applySettings(pane: focus, settings)]
+        case let .maxAnswerTokens(tokens):
+            guard hasFocus else { return [] }
+            let n = tokens ?? state.panes[focus].contextLength
+            state.panes[focus].maxAnswerTokens = n
+            state.inform("\(paneName(focus, state)): answers of at most \(n) tokens" + (tokens == nil ? " (until the context is full)" : ""))
+            return [.setMaxAnswerTokens(pane: focus, n)]
+        case .showSettings:
+            guard hasFocus else { return [] }
+            let pane = state.panes[focus], s = pane.settings
+            let seed = s.seed.map { "\($0)" } ?? "random"
+            state.inform("\(paneName(focus, state)): temp \(Format.decimal(s.temperature)), top-p \(Format.decimal(s.topP)), top-k \(s.topK), min-p \(Format.decimal(s.minP)), repeat penalty \(Format.decimal(s.repeatPenalty)) over \(s.penaltyLastN), seed \(seed), max \(pane.maxAnswerTokens) tokens")
+            return []
+        case .showInfo:
+            return hasFocus ? [.showInfo(pane: focus)] : []
+        case let .system(text):
+            guard let text else { return hasFocus ? [.showSystemPrompt(pane: focus)] : [] }
+            for i in state.panes.indices { state.panes[i].append(.notice, "system prompt: \(text)") }
+            state.inform("system prompt set for every pane")
+            return [.setSystemPrompt(text)]
+        case .clear:
+            guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
+            for i in state.panes.indices {
+                state.panes[i].entries = []
+                state.panes[i].scrollTop = nil
+                state.panes[i].lastStop = nil
+            }
+            state.inform("new conversation (the previous one stays saved)")
+            return [.clearConversations]
+        case let .save(path):
+            return hasFocus ? [.save(pane: focus, path: path)] : []
+        case let .load(path):
+            guard hasFocus else { return [] }
+            guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
+            return [.load(pane: focus, path: path)]
+        case let .template(name):
+            guard hasFocus else { return [] }
+            guard let name else {
+                state.inform("template: \(state.panes[focus].templateName) (available: \(ChatFormat.names.joined(separator: ", ")))")
+                return []
+            }
+            return [.setTemplate(pane: focus, name: name)]
+        case let .theme(name):
+            guard let name else { return [.listThemes] }
+            return [.loadTheme(name)]
+        case .help:
+            state.helpVisible = true
+            return []
+        case .quit:
+            return update(&state, .quit(force: false))
+        }
+    }
+}
