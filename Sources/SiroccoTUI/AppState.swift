@@ -43,6 +43,9 @@ struct PaneState: Equatable, Sendable {
         nextEntryID += 1
     }
 
+    /// Where the last message the user sent is in `entries`.
+    var lastUserEntry: Int? { entries.lastIndex { $0.kind == .user } }
+
     /// An answer starts: streaming, waiting for its first token, following the end.
     mutating func startAnswer() {
         streaming = true
@@ -104,6 +107,9 @@ struct AppState: Equatable, Sendable {
     var screenHeight = 24
 
     var anyStreaming: Bool { panes.contains { $0.streaming } }
+
+    /// The panes a message goes to.
+    var targetPanes: [Int] { Array(panes.indices) }
 
     /// The layout for the terminal's size, the input rows a multi-line message needs included.
     var layout: ScreenLayout {

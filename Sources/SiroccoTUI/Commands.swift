@@ -80,6 +80,10 @@ enum Command: Equatable, Sendable {
     case theme(String?)
     case help
     case quit
+    /// A new answer to the last message (a new seed), in place of the last answer.
+    case retry
+    /// The last message back in the input line, taken out of the conversation with its answer.
+    case edit
 
     /// Commands for /help: usage and what it does.
     static let helpLines: [(usage: String, summary: String)] = [
@@ -87,13 +91,14 @@ enum Command: Equatable, Sendable {
         ("", "NAME: temp, top_p, top_k, min_p, repeat_penalty, repeat_last_n, seed"),
         ("", "(seed N fixes it, seed random draws one per answer), num_predict"),
         ("/set parameter NAME VALUE", "the same with Ollama's names (temperature, …)"),
-        ("/system TEXT", "set the system prompt (all panes; /system alone shows it)"),
-        ("/set system TEXT", "the same, as Ollama"),
+        ("/system TEXT", "system prompt of all panes (alone: shows it; also /set system TEXT)"),
         ("/show info", "model, quantization, context, template, system prompt"),
         ("/template NAME", "chat template of the focused pane (/template alone lists them)"),
         ("/theme NAME", "switch theme (/theme alone lists them)"),
         ("/clear", "start a new conversation (all panes)"),
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
+        ("/retry", "answer the last message again, with a new seed"),
+        ("/edit", "take the last message and its answer back into the input line"),
         ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
         ("/help", "this help (also F1)"),
         ("/bye, /quit", "quit (also Ctrl-D on an empty line)"),
@@ -160,6 +165,8 @@ enum CommandParser {
         case "theme": return .theme(argument)
         case "help", "?": return .help
         case "quit", "exit", "q", "bye": return .quit
+        case "retry": return .retry
+        case "edit": return .edit
         default: throw .unknownCommand(String(name))
         }
     }

@@ -11,7 +11,16 @@ extension EventLoop {
     func run(_ effect: Effect) {
         switch effect {
         case let .startAnswer(i, text):
-            startAnswer(pane: i, text: text)
+            answer(pane: i) { session, onEvent in try session.respond(to: text, onEvent: onEvent) }
+        case let .retryAnswer(i):
+            answer(pane: i) { session, onEvent in
+                guard let text = try session.takeBackLastExchange() else { throw RetryError.nothingToRetry }
+                return try session.respond(to: text, seed: SamplerChain.randomSeed(), onEvent: onEvent)
+            }
+        case let .takeBackExchange(i):
+            guard let session = session(i) else { return }
+            work[i].wait()  // a KV cache save still running
+            _ = try? session.takeBackLastExchange()
         case let .cancel(i):
             session(i)?.cancel()
         case let .applySettings(i, settings):
@@ -84,15 +93,17 @@ extension EventLoop {
 
     private func session(_ i: Int) -> ChatSession? { sessions.indices.contains(i) ? sessions[i] : nil }
 
-    /// Answers `text` in pane `i` on its SerialWork, posting the events to the UI thread.
-    private func startAnswer(pane i: Int, text: String) {
+    /// Runs a turn of pane `i` (`turn` answers with the session, handing events to its second
+    /// argument) on the pane's SerialWork, posting the events to the UI thread.
+    private func answer(pane i: Int,
+                        _ turn: @escaping @Sendable (ChatSession, (GenerationEvent) -> Void) throws -> GenerationResult) {
         guard let session = session(i) else { return }
         let queue = self.queue
         work[i].run("sirocco-pane-\(i + 1)") {
             let altStack = tr_alt_stack_begin()  // a crash here still restores the terminal
             defer { tr_alt_stack_end(altStack) }
             do {
-                try session.respond(to: text) { event in queue.post(.generation(pane: i, event)) }
+                _ = try turn(session) { event in queue.post(.generation(pane: i, event)) }
                 queue.post(.turnEnded(pane: i, error: nil))
             } catch {
                 queue.post(.turnEnded(pane: i, error: EventLoop.message(error)))
@@ -122,4 +133,11 @@ extension EventLoop {
         }
         if withCache { saveCache(pane: i, forConversation: path, pruneStore: true) }
     }
+}
+
+/// Why a /retry could not run (the session had no message to answer again).
+enum RetryError: Error, CustomStringConvertible {
+    case nothingToRetry
+
+    var description: String { "nothing to retry: the conversation has no message" }
 }

@@ -88,7 +88,7 @@ struct KeyBinding: Sendable {
 
     /// Lines for /help: the UI's keys, then readline's.
     static let helpLines: [(keys: String, summary: String)] = [
-        ("Enter", "send to every pane"),
+        ("Enter", "send to every pane (settings and /commands act on the focused one)"),
         ("Ctrl-C", "stop the answer (partial answer stays); clear the line"),
         ("Ctrl-D", "quit (on an empty line), as /bye"),
         ("F1", "this help (any key closes it)"),
@@ -99,7 +99,6 @@ struct KeyBinding: Sendable {
         ("F10 / F11", "repeat penalty − / +  (0.05 steps)"),
         ("Tab / Shift-Tab", "focus the next / previous pane"),
         ("PageUp / PageDown", "scroll the focused pane"),
-        ("Up / Down", "input history"),
-        ("Ctrl-A/E/K/U/W, Alt-B/F", "line editing (readline)"),
+        ("Up / Down, Ctrl-A/E/K/U/W", "input history, line editing (readline; also Alt-B/F)"),
     ]
 }

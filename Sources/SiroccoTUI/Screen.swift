@@ -179,9 +179,6 @@ enum Screen {
         lines.append(("", ""))
         lines.append(("Commands", ""))
         lines += Command.helpLines.map { ($0.usage, $0.summary) }
-        lines.append(("", ""))
-        lines.append(("Panes", "a prompt goes to every pane; settings keys, /set, /template, /save"))
-        lines.append(("", "and /load apply to the focused pane (Tab moves the focus)"))
         return lines
     }
 

@@ -122,6 +122,46 @@ extension Update {
             return []
         case .quit:
             return update(&state, .quit(force: false))
+        case .retry:
+            return retry(&state)
+        case .edit:
+            return edit(&state)
         }
+    }
+
+    /// /retry: each target pane's last answer is dropped and its last message answered again,
+    /// from a new random seed (the prompt is in the KV cache: only its last token is evaluated).
+    private static func retry(_ state: inout AppState) -> [Effect] {
+        guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
+        let panes = state.targetPanes.filter { state.panes[$0].lastUserEntry != nil }
+        guard !panes.isEmpty else { state.warn("nothing to retry: no message sent yet"); return [] }
+        return panes.map { i in
+            let last = state.panes[i].lastUserEntry!
+            state.panes[i].entries.removeSubrange((last + 1)...)
+            state.panes[i].startAnswer()
+            state.panes[i].answerSeedFixed = false
+            return .retryAnswer(pane: i)
+        }
+    }
+
+    /// /edit: the focused pane's last message goes back into the input line; it and its answer
+    /// leave the target panes that had sent it, so Enter sends the changed message in its place.
+    private static func edit(_ state: inout AppState) -> [Effect] {
+        guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
+        guard state.panes.indices.contains(state.focus), let last = state.panes[state.focus].lastUserEntry else {
+            state.warn("nothing to edit: no message sent yet")
+            return []
+        }
+        let text = state.panes[state.focus].entries[last].text
+        let panes = state.targetPanes.filter { i in
+            state.panes[i].lastUserEntry.map { state.panes[i].entries[$0].text == text } ?? false
+        }
+        for i in panes {
+            state.panes[i].entries.removeSubrange(state.panes[i].lastUserEntry!...)
+            state.panes[i].scrollTop = nil
+            state.panes[i].lastStop = nil
+        }
+        state.inform("the last message is back in the input line: change it and press Enter")
+        return panes.map { .takeBackExchange(pane: $0) } + [.setInputText(text)]
     }
 }

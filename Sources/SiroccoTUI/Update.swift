@@ -58,6 +58,10 @@ struct TurnEnd: Equatable, Sendable {
 enum Effect: Equatable, Sendable {
     /// Answer `text` in pane `pane` (after the pane's earlier work).
     case startAnswer(pane: Int, text: String)
+    /// Answer pane `pane`'s last message again from a new random seed, its last answer dropped.
+    case retryAnswer(pane: Int)
+    /// Take pane `pane`'s last message and its answer out of its conversation.
+    case takeBackExchange(pane: Int)
     case cancel(pane: Int)
     case applySettings(pane: Int, SamplerSettings)
     case setMaxAnswerTokens(pane: Int, Int)

@@ -48,6 +48,8 @@ struct CommandsTests {
         ("/quit", .quit),
         ("/QUIT", .quit),
         ("/exit", .quit),
+        ("/retry", .retry),
+        ("/edit", .edit),
     ])
     func parses(line: String, command: Command) throws {
         #expect(try CommandParser.parse(line) == command)

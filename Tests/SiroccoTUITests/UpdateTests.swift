@@ -268,4 +268,66 @@ struct UpdateTests {
         #expect(state.panes[0].stats.cacheCellsUsed == 120)
         #expect(state.panes[0].entries.last?.text == "KV cache restored: 120 tokens in 37 ms")
     }
+
+    /// Two panes that answered "Hi" ("Hello" and "Hey"), then "Bye" ("Ciao" and "Adieu" with a note).
+    func twoAnsweredPanes() -> AppState {
+        var state = runningState(panes: 2)
+        for (i, answers) in [["Hello", "Ciao"], ["Hey", "Adieu"]].enumerated() {
+            state.panes[i].append(.user, "Hi")
+            state.panes[i].append(.assistant, answers[0])
+            state.panes[i].append(.user, "Bye")
+            state.panes[i].append(.assistant, answers[1])
+        }
+        state.panes[1].append(.notice, "cut at 48 tokens (--max-tokens)")
+        state.panes[1].lastStop = .maxTokens
+        return state
+    }
+
+    @Test func retryDropsTheLastAnswersAndAnswersAgainWithANewSeed() {
+        var state = twoAnsweredPanes()
+        state.panes[0].settings.seed = 42
+        #expect(feed(&state, .line("/retry")) == [.addHistory("/retry"), .retryAnswer(pane: 0), .retryAnswer(pane: 1)])
+        for pane in state.panes {
+            #expect(pane.entries.last?.kind == .user && pane.entries.last?.text == "Bye")
+            #expect(pane.streaming && pane.waitingForFirstToken && pane.lastStop == nil)
+            #expect(!pane.answerSeedFixed)  // a new seed, whatever the setting
+        }
+        #expect(state.panes.map { $0.entries.map(\.text) } == [["Hi", "Hello", "Bye"], ["Hi", "Hey", "Bye"]])
+        // the new answer streams in where the old one was
+        feed(&state, .generation(pane: 0, .text("Goodbye")))
+        #expect(state.panes[0].entries.map(\.text) == ["Hi", "Hello", "Bye", "Goodbye"])
+    }
+
+    @Test func retryWaitsForAnswersAndNeedsAMessage() {
+        var state = runningState()
+        feed(&state, .line("/retry"))
+        #expect(state.status == StatusMessage(text: "nothing to retry: no message sent yet", isError: true))
+        feed(&state, .line("Hi"))
+        #expect(feed(&state, .line("/retry")) == [.addHistory("/retry")])
+        #expect(state.status == StatusMessage(text: Update.stillAnswering, isError: true))
+    }
+
+    @Test func editGivesTheLastMessageBackAndTakesItOutOfThePanes() {
+        var state = twoAnsweredPanes()
+        state.focus = 1
+        #expect(feed(&state, .line("/edit")) == [.addHistory("/edit"), .takeBackExchange(pane: 0), .takeBackExchange(pane: 1),
+                                                 .setInputText("Bye")])
+        #expect(state.panes.map { $0.entries.map(\.text) } == [["Hi", "Hello"], ["Hi", "Hey"]])
+        #expect(state.panes[1].lastStop == nil)
+        #expect(state.status?.text == "the last message is back in the input line: change it and press Enter")
+        // a pane whose last message was another keeps it
+        state.panes[0].append(.user, "Only here")
+        state.panes[1].append(.user, "Hey there")
+        #expect(feed(&state, .line("/edit")).suffix(2) == [.takeBackExchange(pane: 1), .setInputText("Hey there")])
+        #expect(state.panes[0].entries.last?.text == "Only here")
+    }
+
+    @Test func editNeedsAMessageAndNoAnswerRunning() {
+        var state = runningState()
+        #expect(feed(&state, .line("/edit")) == [.addHistory("/edit")])
+        #expect(state.status?.text == "nothing to edit: no message sent yet")
+        feed(&state, .line("Hi"))
+        #expect(feed(&state, .line("/edit")) == [.addHistory("/edit")])
+        #expect(state.status?.text == Update.stillAnswering)
+    }
 }
