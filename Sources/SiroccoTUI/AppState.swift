@@ -37,6 +37,8 @@ struct PaneState: Equatable, Sendable {
     var maxAnswerTokens = 2048
     /// The session's context length in tokens.
     var contextLength = 4096
+    /// This pane's last answer was to a message other panes answered too (the comparison line).
+    var compared = false
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
@@ -102,19 +104,33 @@ struct AppState: Equatable, Sendable {
     var multiline = MultilineInput()
     /// Quitting: the loop ends once the answers stop.
     var quitting = false
+    /// Messages go to every pane (else to the focused one only).
+    var sendToAll = true
+    /// A model being loaded for a new pane (/model): its catalog name or file name.
+    var openingModel: String?
     /// The terminal's size.
     var screenWidth = 80
     var screenHeight = 24
 
     var anyStreaming: Bool { panes.contains { $0.streaming } }
+    /// Something on screen moves (an answer streams, a model loads): a spinner turns each frame.
+    var isMoving: Bool { anyStreaming || openingModel != nil || phase != .running }
 
     /// The panes a message goes to.
-    var targetPanes: [Int] { Array(panes.indices) }
+    var targetPanes: [Int] {
+        sendToAll || !panes.indices.contains(focus) ? Array(panes.indices) : [focus]
+    }
 
-    /// The layout for the terminal's size, the input rows a multi-line message needs included.
+    /// Marks the answers about to start in `targets` as compared when there are several.
+    mutating func compare(_ targets: [Int]) {
+        for i in panes.indices { panes[i].compared = targets.count > 1 && targets.contains(i) }
+    }
+
+    /// The layout for the terminal's size: the panes and the one being opened, the input rows a
+    /// multi-line message needs, the comparison line when there is one.
     var layout: ScreenLayout {
-        ScreenLayout(width: screenWidth, height: screenHeight, paneCount: max(1, panes.count),
-                     inputRows: 1 + (multiline.typed?.count ?? 0))
+        ScreenLayout(width: screenWidth, height: screenHeight, paneCount: max(1, panes.count + (openingModel == nil ? 0 : 1)),
+                     inputRows: 1 + (multiline.typed?.count ?? 0), comparisonRow: Comparison.line(panes) != nil)
     }
 
     mutating func inform(_ text: String) { status = StatusMessage(text: text, isError: false) }

@@ -84,6 +84,12 @@ enum Command: Equatable, Sendable {
     case retry
     /// The last message back in the input line, taken out of the conversation with its answer.
     case edit
+    /// A new pane on a model: a catalog name or a GGUF path.
+    case model(String)
+    /// Close the focused pane.
+    case close
+    /// Switch between sending to every pane and to the focused one.
+    case toggleSendToAll
 
     /// Commands for /help: usage and what it does.
     static let helpLines: [(usage: String, summary: String)] = [
@@ -99,6 +105,9 @@ enum Command: Equatable, Sendable {
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
         ("/retry", "answer the last message again, with a new seed"),
         ("/edit", "take the last message and its answer back into the input line"),
+        ("/model NAME|PATH", "open a pane on another model (catalog name or GGUF file), up to 4"),
+        ("/close", "close the focused pane"),
+        ("/all", "send to every pane, or to the focused pane only (switches)"),
         ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
         ("/help", "this help (also F1)"),
         ("/bye, /quit", "quit (also Ctrl-D on an empty line)"),
@@ -167,6 +176,11 @@ enum CommandParser {
         case "quit", "exit", "q", "bye": return .quit
         case "retry": return .retry
         case "edit": return .edit
+        case "model":
+            guard let argument else { throw .missingArgument(command: "model", usage: "/model NAME|PATH") }
+            return .model(argument)
+        case "close": return .close
+        case "all": return .toggleSendToAll
         default: throw .unknownCommand(String(name))
         }
     }

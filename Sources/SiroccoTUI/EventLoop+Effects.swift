@@ -82,6 +82,10 @@ extension EventLoop {
             input.setText(text)
         case let .addHistory(line):
             input.addHistory(line)
+        case let .openModel(reference):
+            openModel(reference)
+        case let .closePane(i):
+            closePane(i)
         case .quitWhenAnswersEnd:
             quitWhenAnswersEnd()
         case .exitNow:

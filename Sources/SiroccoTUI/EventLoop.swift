@@ -11,7 +11,7 @@ import SiroccoEngine
 final class EventLoop {
     var state: AppState
     let terminal: Terminal
-    private let options: ChatOptions
+    let options: ChatOptions
     let queue: EventQueue
     let input = InputLine.shared
     let themes = ThemeLoader.standard()
@@ -70,7 +70,7 @@ final class EventLoop {
             var timeout: Int32 = 1000
             if needsDraw {
                 timeout = max(1, Int32((EventLoop.frameInterval - (now - lastDraw)).milliseconds))
-            } else if state.anyStreaming || state.quitting || state.phase != .running {
+            } else if state.isMoving || state.quitting {
                 timeout = 100
             }
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
@@ -81,7 +81,7 @@ final class EventLoop {
             if Terminal.quitSignal.exchange(false, ordering: .acquiringAndReleasing) { dispatch(.quit(force: false)) }
             readInput()
             for event in queue.drain() { handle(event) }
-            if state.anyStreaming || state.phase != .running { dispatch(.tick) }
+            if state.isMoving { dispatch(.tick) }
             if state.quitting {
                 if !state.anyStreaming || (quitDeadline.map { ContinuousClock.now >= $0 } ?? true) { running = false }
             }
@@ -180,9 +180,7 @@ final class EventLoop {
         let queue = self.queue
         let paneCount = options.modelPaths.count
         let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / paneCount)
-        let thread = Thread {
-            let altStack = tr_alt_stack_begin()
-            defer { tr_alt_stack_end(altStack) }
+        EventLoop.startLoader("sirocco-load") {
             do {
                 var models: [String: Model] = [:]
                 var sessions: [ChatSession] = []
@@ -193,19 +191,37 @@ final class EventLoop {
                         models[path] = model
                     }
                     let format = try options.template.map { try ChatFormat.named($0, for: model) }
-                    let session = try ChatSession(model: model, contextLength: options.contextLength, threads: threads,
-                                                  cacheType: options.cacheType, format: format, systemPrompt: options.systemPrompt, settings: options.settings)
-                    session.maxAnswerTokens = options.maxAnswerTokens
-                    sessions.append(session)
+                    sessions.append(try EventLoop.session(on: model, options: options, threads: threads, format: format,
+                                                          systemPrompt: options.systemPrompt))
                 }
                 queue.post(.loaded(sessions))
             } catch {
                 queue.post(.loadFailed(EventLoop.message(error)))
             }
         }
-        thread.name = "sirocco-load"
+    }
+
+    /// Runs `body` on a thread named `name` with a stack big enough to load a model (template
+    /// rendering recurses); a crash there still restores the terminal.
+    static func startLoader(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            let altStack = tr_alt_stack_begin()
+            defer { tr_alt_stack_end(altStack) }
+            body()
+        }
+        thread.name = name
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// A chat on `model` with the chat's context length, cache type, settings and answer length.
+    static func session(on model: Model, options: ChatOptions, threads: Int, format: ChatFormat?,
+                        systemPrompt: String?) throws -> ChatSession {
+        let session = try ChatSession(model: model, contextLength: options.contextLength, threads: threads,
+                                      cacheType: options.cacheType, format: format, systemPrompt: systemPrompt,
+                                      settings: options.settings)
+        session.maxAnswerTokens = options.maxAnswerTokens
+        return session
     }
 
     private func handle(_ event: EngineEvent) {
@@ -225,6 +241,10 @@ final class EventLoop {
             exitMessage = "error: \(message)"
             exitStatus = 1
             running = false
+        case let .modelOpened(session):
+            adopt(session)
+        case let .modelOpenFailed(message):
+            dispatch(.modelFailed(message))
         case let .generation(pane, event):
             dispatch(.generation(pane: pane, event))
         case let .turnEnded(i, error):
@@ -263,11 +283,14 @@ final class EventLoop {
     private func prefaultModels() {
         var seen = Set<ObjectIdentifier>()
         for session in sessions where seen.insert(ObjectIdentifier(session.model)).inserted {
-            let model = session.model
-            let thread = Thread { model.prefault() }
-            thread.name = "sirocco-prefault"
-            thread.start()
+            EventLoop.prefault(session.model)
         }
+    }
+
+    static func prefault(_ model: Model) {
+        let thread = Thread { model.prefault() }
+        thread.name = "sirocco-prefault"
+        thread.start()
     }
 
     private func resume() {

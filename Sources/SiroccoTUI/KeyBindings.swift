@@ -88,7 +88,7 @@ struct KeyBinding: Sendable {
 
     /// Lines for /help: the UI's keys, then readline's.
     static let helpLines: [(keys: String, summary: String)] = [
-        ("Enter", "send to every pane (settings and /commands act on the focused one)"),
+        ("Enter", "send to every pane (to the focused one only after /all)"),
         ("Ctrl-C", "stop the answer (partial answer stays); clear the line"),
         ("Ctrl-D", "quit (on an empty line), as /bye"),
         ("F1", "this help (any key closes it)"),

@@ -47,9 +47,11 @@ extension Update {
         return send(&state, text)
     }
 
-    /// Starts an answer to `text` in every pane.
+    /// Starts an answer to `text` in the target panes (every pane, or the focused one).
     static func send(_ state: inout AppState, _ text: String) -> [Effect] {
-        state.panes.indices.map { i in
+        let targets = state.targetPanes
+        state.compare(targets)
+        return targets.map { i in
             state.panes[i].append(.user, text)
             state.panes[i].startAnswer()
             return .startAnswer(pane: i, text: text)
@@ -99,6 +101,7 @@ extension Update {
                 state.panes[i].scrollTop = nil
                 state.panes[i].lastStop = nil
             }
+            state.compare([])
             state.inform("new conversation (the previous one stays saved)")
             return [.clearConversations]
         case let .save(path):
@@ -126,7 +129,44 @@ extension Update {
             return retry(&state)
         case .edit:
             return edit(&state)
+        case let .model(reference):
+            if let opening = state.openingModel { state.warn("still opening \(opening) — one model at a time"); return [] }
+            guard state.panes.count < ChatTUI.maximumPanes else {
+                state.warn("at most \(ChatTUI.maximumPanes) panes: /close one first")
+                return []
+            }
+            // a path by its file's name (the pane's title once loaded names it so too)
+            state.openingModel = reference.contains("/") ? String(reference.split(separator: "/").last ?? "") : reference
+            state.status = nil
+            return [.openModel(reference)]
+        case .close:
+            return close(&state)
+        case .toggleSendToAll:
+            guard state.panes.count > 1 else {
+                state.inform("one pane: every message goes to it (/model NAME opens another)")
+                return []
+            }
+            state.sendToAll.toggle()
+            state.inform(state.sendToAll ? "messages go to every pane"
+                         : "messages go to the focused pane only (pane \(state.focus + 1); Tab moves it, /all sends to all)")
+            return []
         }
+    }
+
+    /// /close: the focused pane goes (not the last one, nor one still answering); the panes
+    /// after it move up.
+    private static func close(_ state: inout AppState) -> [Effect] {
+        guard state.panes.count > 1 else { state.warn("the last pane stays open (/bye quits)"); return [] }
+        let i = state.focus
+        guard !state.panes[i].streaming else { state.warn(stillAnswering); return [] }
+        let name = state.panes[i].modelName
+        state.panes.remove(at: i)
+        for j in state.panes.indices { state.panes[j].index = j }
+        state.focus = min(i, state.panes.count - 1)
+        if state.panes.count == 1 { state.sendToAll = true }
+        if state.panes.filter(\.compared).count < 2 { state.compare([]) }
+        state.inform("closed pane \(i + 1) (\(name))")
+        return [.closePane(i)]
     }
 
     /// /retry: each target pane's last answer is dropped and its last message answered again,
@@ -135,6 +175,7 @@ extension Update {
         guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
         let panes = state.targetPanes.filter { state.panes[$0].lastUserEntry != nil }
         guard !panes.isEmpty else { state.warn("nothing to retry: no message sent yet"); return [] }
+        state.compare(panes)
         return panes.map { i in
             let last = state.panes[i].lastUserEntry!
             state.panes[i].entries.removeSubrange((last + 1)...)
@@ -156,6 +197,7 @@ extension Update {
         let panes = state.targetPanes.filter { i in
             state.panes[i].lastUserEntry.map { state.panes[i].entries[$0].text == text } ?? false
         }
+        state.compare([])
         for i in panes {
             state.panes[i].entries.removeSubrange(state.panes[i].lastUserEntry!...)
             state.panes[i].scrollTop = nil

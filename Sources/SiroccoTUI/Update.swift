@@ -22,6 +22,10 @@ enum Input: Equatable, Sendable {
     case quit(force: Bool)
     /// The models are loaded: one pane each.
     case panesReady([PaneState])
+    /// The model /model asked for is loaded: its pane.
+    case paneOpened(PaneState)
+    /// The model /model asked for cannot be opened: why, in one line.
+    case modelFailed(String)
     /// A streaming event of pane `pane`'s answer.
     case generation(pane: Int, GenerationEvent)
     case turnEnded(TurnEnd)
@@ -82,6 +86,10 @@ enum Effect: Equatable, Sendable {
     /// Replace the line being edited.
     case setInputText(String)
     case addHistory(String)
+    /// Load a model (a catalog name or a GGUF path) for a new pane, off the UI thread.
+    case openModel(String)
+    /// Pane `pane` is gone: its session too, and the panes' files start anew.
+    case closePane(Int)
     /// Stop the loop once the answers stop (or a short deadline passes).
     case quitWhenAnswersEnd
     case exitNow
@@ -115,6 +123,15 @@ enum Update {
         case let .panesReady(panes):
             state.panes = panes
             state.phase = .running
+        case var .paneOpened(pane):
+            state.openingModel = nil
+            pane.index = state.panes.count
+            state.panes.append(pane)
+            state.focus = pane.index
+            state.inform("pane \(pane.index + 1) opened: \(pane.modelName) (focused; Tab moves the focus)")
+        case let .modelFailed(message):
+            state.openingModel = nil
+            state.warn(message)
         case let .generation(pane, event):
             state.apply(event, toPane: pane)
         case let .turnEnded(end):
@@ -175,11 +192,12 @@ enum Update {
             return [.applySettings(pane: state.focus, settings)]  // from the next token, even mid-answer
         case .focusNext, .focusPrevious:
             guard state.panes.count > 1 else {
-                state.inform("one pane: Tab moves the focus when comparing models (--model A --model B)")
+                state.inform("one pane: Tab moves the focus when comparing models (/model NAME opens another)")
                 return []
             }
             state.moveFocus(by: action == .focusNext ? 1 : -1)
-            state.inform("focus: \(paneName(state.focus, state)) — settings keys and /set apply to it")
+            state.inform("focus: \(paneName(state.focus, state)) — "
+                         + (state.sendToAll ? "settings keys and /set apply to it" : "messages, settings keys and /set go to it"))
         case .pageUp, .pageDown:
             let layout = state.layout
             guard layout.panes.indices.contains(state.focus), state.panes.indices.contains(state.focus) else { return [] }

@@ -330,4 +330,108 @@ struct UpdateTests {
         #expect(feed(&state, .line("/edit")) == [.addHistory("/edit")])
         #expect(state.status?.text == Update.stillAnswering)
     }
+
+    @Test func modelOpensAPaneOffTheUIThreadAndFocusesIt() {
+        var state = runningState(panes: 1)
+        #expect(feed(&state, .line("/model qwen2.5-coder:0.5b")) == [.addHistory("/model qwen2.5-coder:0.5b"),
+                                                                   .openModel("qwen2.5-coder:0.5b")])
+        #expect(state.openingModel == "qwen2.5-coder:0.5b" && state.isMoving)
+        #expect(state.layout.panes.count == 2)  // the pane being opened has its place
+        // one at a time
+        #expect(feed(&state, .line("/model ~/other.gguf")) == [.addHistory("/model ~/other.gguf")])
+        #expect(state.status?.text == "still opening qwen2.5-coder:0.5b — one model at a time")
+        let opened = PaneState(index: 9, modelName: "qwen2.5-coder-0.5b-instruct", modelPath: "/m/q.gguf",
+                               templateName: "model template", threads: 1)
+        feed(&state, .paneOpened(opened))
+        #expect(state.openingModel == nil && state.panes.count == 2 && state.panes[1].index == 1 && state.focus == 1)
+        #expect(state.status?.text == "pane 2 opened: qwen2.5-coder-0.5b-instruct (focused; Tab moves the focus)")
+        // the next message goes to both
+        #expect(feed(&state, .line("Hi")).count == 3)
+    }
+
+    @Test func aModelThatCannotBeOpenedIsOneLineAndChangesNothingElse() {
+        var state = runningState(panes: 2)
+        let before = state
+        #expect(feed(&state, .line("/model ~/models/a b.gguf")).last == .openModel("~/models/a b.gguf"))
+        #expect(state.openingModel == "a b.gguf")
+        feed(&state, .modelFailed("~/models/a b.gguf: No such file"))
+        feed(&state, .line("/model nosuch:1b"))
+        feed(&state, .modelFailed("model nosuch:1b is not pulled yet: run sirocco pull nosuch:1b"))
+        #expect(state.status == StatusMessage(text: "model nosuch:1b is not pulled yet: run sirocco pull nosuch:1b", isError: true))
+        state.status = nil
+        #expect(state == before)
+    }
+
+    @Test func atMostFourPanes() {
+        var state = runningState(panes: 4)
+        #expect(feed(&state, .line("/model a.gguf")) == [.addHistory("/model a.gguf")])
+        #expect(state.status?.text == "at most 4 panes: /close one first" && state.openingModel == nil)
+        #expect(throws: CommandError.missingArgument(command: "model", usage: "/model NAME|PATH")) {
+            try CommandParser.parse("/model")
+        }
+    }
+
+    @Test func closeRemovesTheFocusedPaneButNotTheLast() {
+        var state = runningState(panes: 3)
+        state.focus = 1
+        state.sendToAll = false
+        #expect(feed(&state, .line("/close")) == [.addHistory("/close"), .closePane(1)])
+        #expect(state.panes.map(\.modelName) == ["model-1", "model-3"] && state.panes.map(\.index) == [0, 1])
+        #expect(state.focus == 1 && state.status?.text == "closed pane 2 (model-2)")
+        state.panes[1].streaming = true
+        #expect(feed(&state, .line("/close")) == [.addHistory("/close")])
+        #expect(state.status?.text == Update.stillAnswering)
+        state.panes[1].streaming = false
+        feed(&state, .line("/close"))
+        #expect(state.panes.count == 1 && state.focus == 0 && state.sendToAll)
+        #expect(feed(&state, .line("/close")) == [.addHistory("/close")])
+        #expect(state.status?.text == "the last pane stays open (/bye quits)")
+    }
+
+    @Test func allSwitchesBetweenEveryPaneAndTheFocusedOne() {
+        var state = runningState(panes: 3)
+        feed(&state, .line("/all"))
+        #expect(!state.sendToAll && state.status?.text.hasPrefix("messages go to the focused pane only (pane 1") == true)
+        feed(&state, .key(.focusNext))
+        #expect(state.status?.text == "focus: pane 2 — messages, settings keys and /set go to it")
+        #expect(feed(&state, .line("Only to two")) == [.addHistory("Only to two"), .startAnswer(pane: 1, text: "Only to two")])
+        #expect(state.panes.map(\.streaming) == [false, true, false])
+        #expect(!state.panes.contains { $0.compared })
+        state.panes[1].streaming = false
+        // /retry follows the mode too
+        #expect(feed(&state, .line("/retry")).last == .retryAnswer(pane: 1))
+        state.panes[1].streaming = false
+        feed(&state, .line("/all"))
+        #expect(state.sendToAll && state.status?.text == "messages go to every pane")
+        var one = runningState()
+        feed(&one, .line("/all"))
+        #expect(one.sendToAll && one.status?.text.hasPrefix("one pane") == true)
+    }
+
+    @Test func panesThatAnsweredOneMessageAreCompared() {
+        var state = runningState(panes: 3)
+        feed(&state, .line("Hi"))
+        #expect(state.panes.allSatisfy { $0.compared })
+        #expect(Comparison.line(state.panes) == nil)  // not while they answer
+        for (i, (tokens, seconds)) in [(48, 0.25), (40, 0.5), (12, 0.1)].enumerated() {
+            var stats = GenerationStats()
+            stats.generatedTokens = tokens
+            stats.generationSeconds = seconds
+            stats.promptSeconds = 0.1
+            feed(&state, .generation(pane: i, .finished(.endOfGeneration, stats)), .turnEnded(TurnEnd(pane: i, droppedMessages: 0)))
+        }
+        #expect(Comparison.line(state.panes)
+                == "answers  1: 48 tok · 192.0 tok/s · 0.35 s   2: 40 tok · 80.0 tok/s · 0.60 s   3: 12 tok · 120.0 tok/s · 0.20 s")
+        #expect(Comparison.line(state.panes, width: 70)?.hasPrefix("answers  1: 48tok 192/s 0.") == true)
+        let short = try! #require(Comparison.line(state.panes, width: 60))
+        #expect(short.hasPrefix("1: 48tok 192/s 0.") && short.hasSuffix("2: 40tok 80/s 0.6s  3: 12tok 120/s 0.2s"))
+        #expect(Comparison.line(state.panes, width: 40) == "tok/s  1: 192/s  2: 80/s  3: 120/s")
+        #expect(state.layout.comparison != nil)
+        // closing one leaves two to compare; a message to one pane ends the comparison
+        state.focus = 2
+        feed(&state, .line("/close"))
+        #expect(Comparison.line(state.panes)?.hasPrefix("answers  1: 48 tok") == true)
+        feed(&state, .line("/all"), .line("Only one"))
+        #expect(Comparison.line(state.panes) == nil && state.layout.comparison == nil)
+    }
 }
