@@ -55,6 +55,7 @@ struct ChatCommand: ParsableCommand {
             let requested = ModelReference.requested(nil)
             options.defaultModelPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
                 : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
+            options.resolveModel = { try ModelReference.path(for: $0, pull: false) }  // /model: no pull inside the UI
             options.missingDefaultModelHint = "the default model \(requested) is not in \(options.defaultModelPath); run sirocco pull \(requested) or pass --model NAME|PATH"
             let status: Int32
             do { status = try ChatTUI.run(options) } catch let error as ChatStartError {

@@ -1,5 +1,5 @@
 // AppState: everything the screen shows, as plain values — panes with their transcripts, stats and
-// settings, focus, the status line, theme, help. Changed only by the event loop on the UI thread;
+// settings, focus, the status line, theme, help. Changed only by `Update` on the UI thread;
 // drawing reads it and nothing else.
 
 import SiroccoEngine
@@ -39,10 +39,28 @@ struct PaneState: Equatable, Sendable {
     var showsMarkdownSource = false
     /// Reasoning blocks (`<think>…</think>`) shown in full instead of folded to one line (F12).
     var showsReasoning = false
+    /// Most tokens an answer may have (the session's, mirrored for /set and the notes).
+    var maxAnswerTokens = 2048
+    /// The session's context length in tokens.
+    var contextLength = 4096
+    /// This pane's last answer was to a message other panes answered too (the comparison line).
+    var compared = false
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))
         nextEntryID += 1
+    }
+
+    /// Where the last message the user sent is in `entries`.
+    var lastUserEntry: Int? { entries.lastIndex { $0.kind == .user } }
+
+    /// An answer starts: streaming, waiting for its first token, following the end.
+    mutating func startAnswer() {
+        streaming = true
+        waitingForFirstToken = true
+        scrollTop = nil
+        lastStop = nil
+        answerSeedFixed = settings.seed != nil
     }
 
     /// Adds streamed text to the answer being written (starting it if needed).
@@ -58,15 +76,15 @@ struct PaneState: Equatable, Sendable {
     var lastAnswer: String? { entries.last { $0.kind == .assistant }?.text }
 
     /// Rebuilds the transcript from a session's messages (after /load or --resume).
-    /// `countTokens` counts an answer's reasoning tokens (shown when it is folded).
-    mutating func replaceTranscript(with messages: [ChatMessage], countTokens: (String) -> Int = { _ in 0 }) {
+    /// `reasoningTokens[i]`: the tokens of message i's reasoning block (shown when it is folded).
+    mutating func replaceTranscript(with messages: [ChatMessage], reasoningTokens: [Int] = []) {
         entries = []
-        for m in messages {
+        for (i, m) in messages.enumerated() {
             switch m.role {
             case "user": append(.user, m.content)
             case "assistant":
                 append(.assistant, m.content)
-                if let reasoning = Reasoning.split(m.content).reasoning { entries[entries.count - 1].reasoningTokens = countTokens(reasoning) }
+                if reasoningTokens.indices.contains(i) { entries[entries.count - 1].reasoningTokens = reasoningTokens[i] }
             default: append(.notice, "\(m.role): \(m.content)")
             }
         }
@@ -96,8 +114,36 @@ struct AppState: Equatable, Sendable {
     var spinnerFrame = 0
     /// A multi-line message being typed between """ lines.
     var multiline = MultilineInput()
+    /// Quitting: the loop ends once the answers stop.
+    var quitting = false
+    /// Messages go to every pane (else to the focused one only).
+    var sendToAll = true
+    /// A model being loaded for a new pane (/model): its catalog name or file name.
+    var openingModel: String?
+    /// The terminal's size.
+    var screenWidth = 80
+    var screenHeight = 24
 
     var anyStreaming: Bool { panes.contains { $0.streaming } }
+    /// Something on screen moves (an answer streams, a model loads): a spinner turns each frame.
+    var isMoving: Bool { anyStreaming || openingModel != nil || phase != .running }
+
+    /// The panes a message goes to.
+    var targetPanes: [Int] {
+        sendToAll || !panes.indices.contains(focus) ? Array(panes.indices) : [focus]
+    }
+
+    /// Marks the answers about to start in `targets` as compared when there are several.
+    mutating func compare(_ targets: [Int]) {
+        for i in panes.indices { panes[i].compared = targets.count > 1 && targets.contains(i) }
+    }
+
+    /// The layout for the terminal's size: the panes and the one being opened, the input rows a
+    /// multi-line message needs, the comparison line when there is one.
+    var layout: ScreenLayout {
+        ScreenLayout(width: screenWidth, height: screenHeight, paneCount: max(1, panes.count + (openingModel == nil ? 0 : 1)),
+                     inputRows: 1 + (multiline.typed?.count ?? 0), comparisonRow: Comparison.line(panes) != nil)
+    }
 
     mutating func inform(_ text: String) { status = StatusMessage(text: text, isError: false) }
     mutating func warn(_ text: String) { status = StatusMessage(text: text, isError: true) }

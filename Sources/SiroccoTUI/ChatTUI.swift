@@ -26,6 +26,9 @@ public struct ChatOptions: Sendable {
     /// How every session's KV cache stores keys and values.
     public var cacheType: KVCacheType
     public var settings: SamplerSettings
+    /// What `/model NAME|PATH` names, as a GGUF path (the CLI resolves catalog names; this one
+    /// takes paths as they are). Its error is shown as one line.
+    public var resolveModel: @Sendable (String) throws -> String = { $0 }
 
     public init(modelPaths: [String], defaultModelPath: String, missingDefaultModelHint: String, themeName: String? = nil,
                 resume: Bool = false, systemPrompt: String? = nil, template: String? = nil, contextLength: Int = 4096,
@@ -101,16 +104,19 @@ public enum ChatTUI {
         guard options.modelPaths.count <= maximumPanes else {
             throw ChatStartError("at most \(maximumPanes) models side by side, got \(options.modelPaths.count)")
         }
-        for path in options.modelPaths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ChatStartError("\(path): No such file")
-            }
-            guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
-            guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
-        }
+        for path in options.modelPaths { try checkModelFile(path) }
         try checkValues(options)
         guard isatty(0) == 1, isatty(1) == 1 else { throw ChatStartError(TerminalError.notATerminal.description) }
+    }
+
+    /// A model file that exists, is not a directory and can be read (else a one-line error).
+    static func checkModelFile(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ChatStartError("\(path): No such file")
+        }
+        guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
     }
 
     /// The option values alone (template name, sampling, sizes): checked before any model is

@@ -93,6 +93,16 @@ enum Command: Equatable, Sendable {
     case copy(CopyTarget)
     case help
     case quit
+    /// A new answer to the last message (a new seed), in place of the last answer.
+    case retry
+    /// The last message back in the input line, taken out of the conversation with its answer.
+    case edit
+    /// A new pane on a model: a catalog name or a GGUF path.
+    case model(String)
+    /// Close the focused pane.
+    case close
+    /// Switch between sending to every pane and to the focused one.
+    case toggleSendToAll
 
     /// Commands for /help: usage and what it does.
     static let helpLines: [(usage: String, summary: String)] = [
@@ -100,19 +110,19 @@ enum Command: Equatable, Sendable {
         ("", "NAME: temp, top_p, top_k, min_p, repeat_penalty, repeat_last_n, seed"),
         ("", "(seed N fixes it, seed random draws one per answer), num_predict"),
         ("/set parameter NAME VALUE", "the same with Ollama's names (temperature, …)"),
-        ("/system TEXT", "set the system prompt (all panes; /system alone shows it)"),
-        ("/set system TEXT", "the same, as Ollama"),
+        ("/system TEXT", "system prompt of all panes (alone: shows it; also /set system TEXT)"),
         ("/show info", "model, quantization, context, template, system prompt"),
         ("/template NAME", "chat template of the focused pane (/template alone lists them)"),
         ("/theme NAME", "switch theme (/theme alone lists them)"),
         ("/raw", "show the focused pane's answers as markdown source, or rendered again"),
-        ("/copy [N]", "copy code block N of the last answer ([N] in its label; no N: the last one) to the clipboard (OSC 52)"),
-        ("/copy all", "copy the whole last answer"),
+        ("/copy [N], /copy all", "copy code block N (default: the last) or all of the last answer"),
         ("/clear", "start a new conversation (all panes)"),
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
+        ("/retry, /edit", "answer the last message again (new seed); take it back to change it"),
+        ("/model NAME|PATH", "open a pane on another model (catalog name or GGUF file), up to 4"),
+        ("/close, /all", "close the focused pane; /all: send to all panes or the focused one"),
         ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
-        ("/help", "this help (also F1)"),
-        ("/bye, /quit", "quit (also Ctrl-D on an empty line)"),
+        ("/help, /bye, /quit", "this help (also F1); quit (also Ctrl-D on an empty line)"),
     ]
 
     /// Ollama's parameter names that cannot change during a chat, and why.
@@ -180,6 +190,13 @@ enum CommandParser {
         case "copy": return try parseCopy(argument)
         case "help", "?": return .help
         case "quit", "exit", "q", "bye": return .quit
+        case "retry": return .retry
+        case "edit": return .edit
+        case "model":
+            guard let argument else { throw .missingArgument(command: "model", usage: "/model NAME|PATH") }
+            return .model(argument)
+        case "close": return .close
+        case "all": return .toggleSendToAll
         default: throw .unknownCommand(String(name))
         }
     }

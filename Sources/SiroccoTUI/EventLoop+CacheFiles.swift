@@ -47,12 +47,4 @@ extension EventLoop {
         let name = URL(fileURLWithPath: path).lastPathComponent
         return TerminalText.escaped("\(what) (\(name)): \(reason)")
     }
-
-    /// A restore finished: the pane's cache numbers, and a note of what was restored.
-    func cacheRestored(pane i: Int, tokens: Int, seconds: Double) {
-        guard tokens > 0, state.panes.indices.contains(i), sessions.indices.contains(i) else { return }
-        if !state.panes[i].streaming { state.panes[i].stats = EventLoop.idleStats(sessions[i]) }
-        state.panes[i].append(.notice, "KV cache restored: \(tokens) tokens in \(Int((seconds * 1000).rounded())) ms")
-    }
 }
-

@@ -10,6 +10,9 @@ enum EngineEvent: @unchecked Sendable {
     /// The models are loaded and a session made for each pane.
     case loaded([ChatSession])
     case loadFailed(String)
+    /// The model /model asked for is loaded, in a session of its own.
+    case modelOpened(ChatSession)
+    case modelOpenFailed(String)
     /// A streaming event of pane `pane`'s answer.
     case generation(pane: Int, GenerationEvent)
     /// Pane `pane`'s turn is over (the answer is in its session), or failed with a message.

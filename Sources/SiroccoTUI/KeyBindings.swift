@@ -90,7 +90,7 @@ struct KeyBinding: Sendable {
 
     /// Lines for /help: the UI's keys, then readline's.
     static let helpLines: [(keys: String, summary: String)] = [
-        ("Enter", "send to every pane"),
+        ("Enter", "send to every pane (to the focused one only after /all)"),
         ("Ctrl-C", "stop the answer (partial answer stays); clear the line"),
         ("Ctrl-D", "quit (on an empty line), as /bye"),
         ("F1", "this help (any key closes it)"),
@@ -102,7 +102,6 @@ struct KeyBinding: Sendable {
         ("F12", "unfold / fold the focused pane's reasoning (<think> blocks)"),
         ("Tab / Shift-Tab", "focus the next / previous pane"),
         ("PageUp / PageDown", "scroll the focused pane"),
-        ("Up / Down", "input history"),
-        ("Ctrl-A/E/K/U/W, Alt-B/F", "line editing (readline)"),
+        ("Up / Down, Ctrl-A/E/K/U/W", "input history, line editing (readline; also Alt-B/F)"),
     ]
 }

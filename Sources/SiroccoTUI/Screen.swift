@@ -1,6 +1,7 @@
 // Screen: paints the whole UI from the state into the layout's rectangles — title bar, panes
-// (border, conversation, stats), status line, input line, help overlay, and the loading and
-// "terminal too small" screens. Paints only; returns where the cursor goes.
+// (border, conversation, stats; a placeholder for a model being opened), the comparison line,
+// status line, input line, help overlay, and the loading and "terminal too small" screens.
+// Paints only; returns where the cursor goes.
 
 import CNCursesW
 
@@ -25,6 +26,13 @@ enum Screen {
         for (i, paneLayout) in layout.panes.enumerated() where state.panes.indices.contains(i) {
             drawPane(state.panes[i], focused: i == state.focus, paneCount: state.panes.count, layout: paneLayout,
                      canvas: canvas, cache: cache)
+        }
+        if let opening = state.openingModel, layout.panes.indices.contains(state.panes.count) {
+            drawOpening(opening, number: state.panes.count + 1, state: state, in: layout.panes[state.panes.count].frame,
+                        canvas: canvas)
+        }
+        if let r = layout.comparison, let line = Comparison.line(state.panes, width: r.width - 2) {
+            canvas.text(" " + TextWidth.truncate(line, width: r.width - 2), x: r.x, y: r.y, width: r.width, role: .statsValue)
         }
         drawStatus(state, in: layout.status, canvas: canvas)
         let cursor = drawInput(inputText, cursorByte: inputCursor, block: state.multiline.typed, in: layout.input,
@@ -55,9 +63,12 @@ enum Screen {
     }
 
     private static func drawTooSmall(state: AppState, layout: ScreenLayout, canvas: Canvas) {
-        let need = ScreenLayout.minimumSize(paneCount: state.panes.count)
-        let lines = ["Terminal too small", "\(layout.width)×\(layout.height), need \(need.width)×\(need.height)",
-                     "Enlarge the window", "(Ctrl-D quits)"]
+        let count = state.panes.count + (state.openingModel == nil ? 0 : 1)
+        let need = ScreenLayout.minimumSize(paneCount: count)
+        let grid = ScreenLayout.minimumGridSize
+        var lines = ["Terminal too small", "\(layout.width)×\(layout.height), need \(need.width)×\(need.height)"]
+        if count > 2 { lines[1] += " (\(count) panes side by side) or \(grid.width)×\(grid.height) (2×2)" }
+        lines += ["Enlarge the window" + (count > 1 ? " or /close a pane" : ""), "(Ctrl-D quits)"]
         let top = max(0, layout.height / 2 - lines.count / 2)
         for (i, line) in lines.enumerated() where top + i < layout.height {
             centered(line, y: top + i, width: layout.width, role: i == 0 ? .error : .text, canvas: canvas)
@@ -69,7 +80,9 @@ enum Screen {
         var left = " Sirocco"
         if state.panes.count > 1, state.panes.indices.contains(state.focus) {
             let pane = state.panes[state.focus]
-            left += "  ·  \(state.panes.count) panes  ·  focus: pane \(pane.index + 1) (\(pane.modelName))"
+            // the sending mode before the focus: on a narrow terminal the model name is cut first
+            left += "  ·  \(state.panes.count) panes  ·  " + (state.sendToAll ? "to all panes" : "to pane \(pane.index + 1) only")
+            left += "  ·  focus: pane \(pane.index + 1) (\(pane.modelName))"
         } else if let pane = state.panes.first {
             left += "  ·  \(pane.modelName)"
         }
@@ -106,6 +119,18 @@ enum Screen {
             StatsPanel.draw(pane, in: layout.stats, columns: layout.statsColumns, canvas: canvas)
         }
         if pane.scrollTop != nil { drawScrollNote(linesBelow: below, layout: layout, canvas: canvas) }
+    }
+
+    /// The box of a pane whose model is being loaded (/model): its number, the name and a spinner.
+    private static func drawOpening(_ name: String, number: Int, state: AppState, in frame: Rect, canvas: Canvas) {
+        canvas.box(frame, role: .border)
+        let title = TextWidth.truncate(" \(number) · \(TextWidth.sanitize(name)) ", width: frame.width - 4)
+        canvas.text(title, x: frame.x + 2, y: frame.y, width: frame.width - 4, role: .border)
+        let inner = frame.inset
+        guard inner.height > 0, inner.width > 2 else { return }
+        let text = "\(spinner(state.spinnerFrame, unicode: canvas.unicode)) loading \(TextWidth.sanitize(name)) …"
+        canvas.text(TextWidth.truncate(text, width: inner.width - 2), x: inner.x + 1, y: inner.y + inner.height / 2,
+                    width: inner.width - 2, role: .notice)
     }
 
     /// "↑ 12 lines back" on the line under the conversation, right-aligned, while scrolled back.
@@ -180,9 +205,6 @@ enum Screen {
         lines.append(("", ""))
         lines.append(("Commands", ""))
         lines += Command.helpLines.map { ($0.usage, $0.summary) }
-        lines.append(("", ""))
-        lines.append(("Panes", "a prompt goes to every pane; settings keys, /set, /template, /save"))
-        lines.append(("", "and /load apply to the focused pane (Tab moves the focus)"))
         return lines
     }
 

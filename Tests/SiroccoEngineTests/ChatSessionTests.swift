@@ -27,6 +27,32 @@ import Testing
         #expect(s.messages[1].content == first.text)
     }
 
+    @Test func aRetryEvaluatesOnlyTheLastPromptTokenAndAnEditOnlyTheNewMessage() throws {
+        let s = try session()
+        try s.respond(to: "What is 2+2?")
+        let firstTurnCells = s.context.tokens.count
+        let second = try s.respond(to: "And 3+3?")
+        let prompt = try s.promptTokens(for: Array(s.messages.dropLast()))
+        #expect(try s.takeBackLastExchange() == "And 3+3?")
+        #expect(s.messages.map(\.role) == ["user", "assistant"])
+        // the same prompt again: every token of it is in the cache; the last is evaluated again for its logits
+        let retry = try s.respond(to: "And 3+3?", seed: 99)
+        #expect(retry.stats.reusedTokens == prompt.count - 1 && retry.stats.promptTokens == 1,
+                "reused \(retry.stats.reusedTokens), evaluated \(retry.stats.promptTokens) of \(prompt.count)")
+        #expect(retry.stats.seed == 99)
+        #expect(retry.tokens == second.tokens)  // greedy: the same cells give the same answer
+        #expect(s.messages.count == 4 && s.messages[3].content == retry.text)
+        // an edited message: the first turn stays in the cache, only the changed message is read
+        #expect(try s.takeBackLastExchange() == "And 3+3?")
+        let edited = try s.respond(to: "And 4+4?")
+        #expect(edited.stats.reusedTokens >= firstTurnCells - 1 && edited.stats.promptTokens < 20,
+                "reused \(edited.stats.reusedTokens), evaluated \(edited.stats.promptTokens)")
+        #expect(s.messages.map(\.content).prefix(3) == [s.messages[0].content, s.messages[1].content, "And 4+4?"])
+        // nothing to take back in an empty conversation
+        s.clear()
+        #expect(try s.takeBackLastExchange() == nil)
+    }
+
     @Test func reusedPrefixGivesTheLogitsOfAFreshContext() throws {
         // the second turn evaluates only its new tokens on top of the cached first turn (whose answer
         // went in one token at a time); a fresh context evaluates the whole prompt in batches. Batches

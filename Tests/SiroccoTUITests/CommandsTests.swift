@@ -52,6 +52,8 @@ struct CommandsTests {
         ("/copy", .copy(.lastCodeBlock)),
         ("/copy 2", .copy(.codeBlock(2))),
         ("/copy ALL", .copy(.answer)),
+        ("/retry", .retry),
+        ("/edit", .edit),
     ])
     func parses(line: String, command: Command) throws {
         #expect(try CommandParser.parse(line) == command)

@@ -177,7 +177,7 @@ struct ReasoningFoldTests {
         state.apply(.progress(stats), toPane: 0)
         #expect(state.panes[0].entries.last?.reasoningTokens == 2)
         #expect(ConversationPane.lines(for: state.panes[0], width: 60, cache: WrapCache()).contains { $0.text.hasPrefix("▸ thinking… 2 tokens") })
-        p.replaceTranscript(with: [.user("hi"), .assistant("<think>one two three</think>ok")]) { $0.split(separator: " ").count }
+        p.replaceTranscript(with: [.user("hi"), .assistant("<think>one two three</think>ok")], reasoningTokens: [0, 3])
         #expect(p.entries.map(\.reasoningTokens) == [0, 3])
     }
 }

@@ -79,4 +79,40 @@ struct LayoutTests {
         #expect(ScreenLayout(width: 40, height: 12, paneCount: 1, inputRows: 5).input.height == 1)
         #expect(!many.tooSmall && many.panes[0].conversation.height >= 3)
     }
+
+    @Test(arguments: [(80, 24, 4), (70, 24, 3), (60, 30, 4), (48, 23, 3)])
+    func threeOrFourPanesTooNarrowForColumnsMakeAGrid(width: Int, height: Int, panes: Int) {
+        let layout = ScreenLayout(width: width, height: height, paneCount: panes)
+        #expect(!layout.tooSmall && layout.panes.count == panes)
+        let top = layout.panes.prefix(2), bottom = layout.panes.dropFirst(2)
+        #expect(top.map(\.frame.y) == [1, 1] && top[0].frame.x == 0 && top[1].frame.x == top[0].frame.maxX)
+        #expect(top[1].frame.maxX == width)
+        #expect(bottom.allSatisfy { $0.frame.y == top[0].frame.maxY && $0.frame.maxY == height - 2 })
+        // a lone pane in the last row takes the whole width
+        #expect(bottom.last!.frame.maxX == width && (panes == 4 || bottom.first!.frame.width == width))
+        for pane in layout.panes {
+            #expect(pane.frame.width >= ScreenLayout.minimumPaneWidth && pane.conversation.height >= 2)
+            #expect(pane.stats.maxY <= pane.frame.maxY - 1)
+        }
+    }
+
+    @Test func fourPanesSideBySideWhenWideEnough() {
+        let layout = ScreenLayout(width: 200, height: 50, paneCount: 4)
+        #expect(layout.panes.map(\.frame.width) == [50, 50, 50, 50] && layout.panes.allSatisfy { $0.frame.y == 1 })
+        let grid = ScreenLayout.arrangement(paneCount: 4, width: 95, height: 30)
+        #expect(grid?.columns == 2 && grid?.rows == 2)
+        let row = ScreenLayout.arrangement(paneCount: 4, width: 96, height: 12)
+        #expect(row?.columns == 4 && row?.rows == 1)
+        #expect(ScreenLayout.arrangement(paneCount: 4, width: 95, height: 22) == nil)
+        #expect(ScreenLayout.arrangement(paneCount: 2, width: 47, height: 40) == nil)
+    }
+
+    @Test func theComparisonLineTakesARowAboveTheStatusLine() {
+        let plain = ScreenLayout(width: 120, height: 30, paneCount: 2)
+        let compared = ScreenLayout(width: 120, height: 30, paneCount: 2, comparisonRow: true)
+        #expect(plain.comparison == nil)
+        #expect(compared.comparison == Rect(x: 0, y: compared.status.y - 1, width: 120, height: 1))
+        #expect(compared.panes.allSatisfy { $0.frame.maxY == compared.status.y - 1 })
+        #expect(compared.panes[0].frame.height == plain.panes[0].frame.height - 1)
+    }
 }

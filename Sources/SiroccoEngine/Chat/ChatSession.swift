@@ -86,26 +86,32 @@ public final class ChatSession: @unchecked Sendable {
         return try format.promptTokens(fullConversation(messages, system: system), tokenizer: model.tokenizer)
     }
 
-    /// Sends a user message and streams the answer. The answer (even a cancelled, partial one) is
-    /// added to the conversation when the stream finishes.
+    /// Sends a user message and waits for the whole answer, handing each event to `onEvent` on
+    /// the calling thread as it comes: the one streaming primitive (`send` wraps it in a stream).
+    /// The answer (even a cancelled, partial one) is added to the conversation. `seed`, when
+    /// given, starts this answer's random draws instead of the settings' seed (a retry's new one).
+    @discardableResult
+    public func respond(to text: String, seed: UInt64? = nil,
+                        onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
+        guard !text.isEmpty else { throw ChatError.emptyMessage }
+        return try exclusively {
+            cancelled.store(false, ordering: .releasing)
+            return try answer(text, seed: seed, onEvent: onEvent)
+        }
+    }
+
+    /// `respond` on a thread of its own, as an `AsyncThrowingStream` for async callers; ending the
+    /// iteration early cancels the answer.
     public func send(_ text: String) -> AsyncThrowingStream<GenerationEvent, Error> {
         AsyncThrowingStream { continuation in
-            guard !text.isEmpty else { continuation.finish(throwing: ChatError.emptyMessage); return }
-            guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-                continuation.finish(throwing: ChatError.busy)
-                return
-            }
-            cancelled.store(false, ordering: .releasing)
             continuation.onTermination = { [weak self] reason in
                 if case .cancelled = reason { self?.cancel() }
             }
             let thread = Thread { [self] in
                 do {
-                    _ = try answer(text) { continuation.yield($0) }
-                    busy.store(false, ordering: .releasing)
+                    try respond(to: text) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
-                    busy.store(false, ordering: .releasing)
                     continuation.finish(throwing: error)
                 }
             }
@@ -115,13 +121,18 @@ public final class ChatSession: @unchecked Sendable {
         }
     }
 
-    /// Sends a user message and waits for the whole answer (for scripts and tests).
-    @discardableResult
-    public func respond(to text: String, onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
-        guard !text.isEmpty else { throw ChatError.emptyMessage }
-        return try exclusively {
-            cancelled.store(false, ordering: .releasing)
-            return try answer(text, onEvent: onEvent)
+    /// Takes the last exchange back: removes the last user message and the answer after it, and
+    /// returns that message (nil when there is none). The KV cache keeps its cells, so the next
+    /// answer evaluates only what its prompt does not share with them (a retry: one token).
+    /// `ChatError.busy` while an answer is being generated.
+    public func takeBackLastExchange() throws -> String? {
+        try exclusively {
+            locked {
+                guard let last = _messages.lastIndex(where: { $0.role == "user" }) else { return nil }
+                let text = _messages[last].content
+                _messages.removeSubrange(last...)
+                return text
+            }
         }
     }
 
@@ -135,7 +146,7 @@ public final class ChatSession: @unchecked Sendable {
     }
 
     /// One turn: fit the conversation into the context, then generate (the caller holds `busy`).
-    private func answer(_ text: String, onEvent: (GenerationEvent) -> Void) throws -> GenerationResult {
+    private func answer(_ text: String, seed: UInt64?, onEvent: (GenerationEvent) -> Void) throws -> GenerationResult {
         var conversation = messages + [.user(text)]
         var tokens = try promptTokens(for: conversation)
         // keep room for at least a short answer
@@ -158,7 +169,7 @@ public final class ChatSession: @unchecked Sendable {
             _messages = conversation
             _droppedMessages += dropped
             sampler.settings = _settings
-            sampler.reseed()  // each answer from its own seed, so `seed` reproduces it
+            sampler.reseed(to: seed)  // each answer from its own seed, so `seed` reproduces it
         }
         // a template that opens the reasoning block itself: the answer (streamed and kept) starts
         // with the opening tag, as the model saw it, so it folds and re-renders as written

@@ -31,10 +31,11 @@ public struct SamplerChain: Sendable {
         return UInt64.random(in: 0...UInt64(UInt32.max - 1), using: &g)
     }
 
-    /// Restarts the random sequence from `settings.seed`, or from a fresh random seed when it is nil.
-    public mutating func reseed() {
-        seed = settings.seed ?? SamplerChain.randomSeed()
-        rng = SplitMix64(seed: seed)
+    /// Restarts the random sequence from `seed` when given, else from `settings.seed`, else from a
+    /// fresh random seed.
+    public mutating func reseed(to seed: UInt64? = nil) {
+        self.seed = seed ?? settings.seed ?? SamplerChain.randomSeed()
+        rng = SplitMix64(seed: self.seed)
     }
 
     /// The index of the largest logit (lowest index on ties).
