@@ -21,6 +21,7 @@ extension EventLoop {
             guard let session = session(i) else { return }
             work[i].wait()  // a KV cache save still running
             _ = try? session.takeBackLastExchange()
+            autosave(pane: i)  // a chat quit before the message is sent again resumes without it
         case let .cancel(i):
             session(i)?.cancel()
         case let .applySettings(i, settings):

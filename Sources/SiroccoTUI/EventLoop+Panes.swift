@@ -31,7 +31,10 @@ extension EventLoop {
     /// saved in new files (the store names files by pane number, and those have moved).
     func closePane(_ i: Int) {
         guard sessions.indices.contains(i) else { return }
-        work[i].wait()
+        // no answer runs (the update refuses /close then): once the panes' saves and restores are
+        // done, nothing posts a pane's index, and the events already queued follow their panes
+        for w in work { w.wait() }
+        queue.remap { $0.afterClosing(pane: i) }
         sessions.remove(at: i)
         work.remove(at: i)
         cache.removeAll()

@@ -22,6 +22,19 @@ enum EngineEvent: @unchecked Sendable {
     case cacheRestored(pane: Int, tokens: Int, seconds: Double)
     /// A KV cache file could not be written or read (a one-line message).
     case cacheFailed(pane: Int, message: String)
+
+    /// This event once pane `closed` is gone: nil if it was that pane's, the index moved up if it
+    /// belongs to a pane after it.
+    func afterClosing(pane closed: Int) -> EngineEvent? {
+        func moved(_ i: Int) -> Int? { i == closed ? nil : i > closed ? i - 1 : i }
+        switch self {
+        case .loaded, .loadFailed, .modelOpened, .modelOpenFailed: return self
+        case let .generation(i, event): return moved(i).map { .generation(pane: $0, event) }
+        case let .turnEnded(i, error): return moved(i).map { .turnEnded(pane: $0, error: error) }
+        case let .cacheRestored(i, tokens, seconds): return moved(i).map { .cacheRestored(pane: $0, tokens: tokens, seconds: seconds) }
+        case let .cacheFailed(i, message): return moved(i).map { .cacheFailed(pane: $0, message: message) }
+        }
+    }
 }
 
 final class EventQueue: Sendable {
@@ -59,6 +72,11 @@ final class EventQueue: Sendable {
     func wake() {
         var byte: UInt8 = 1
         _ = write(writeDescriptor, &byte, 1)
+    }
+
+    /// Rewrites the queued events (dropping those `transform` maps to nil), in order.
+    func remap(_ transform: (EngineEvent) -> EngineEvent?) {
+        events.withLock { queue in queue = queue.compactMap(transform) }
     }
 
     /// Everything queued so far, in order (UI thread).

@@ -170,12 +170,12 @@ extension Update {
         }
     }
 
-    /// /close: the focused pane goes (not the last one, nor one still answering); the panes
-    /// after it move up.
+    /// /close: the focused pane goes (not the last one, nor while an answer runs: the engine's
+    /// events name panes by position); the panes after it move up.
     private static func close(_ state: inout AppState) -> [Effect] {
         guard state.panes.count > 1 else { state.warn("the last pane stays open (/bye quits)"); return [] }
         let i = state.focus
-        guard !state.panes[i].streaming else { state.warn(stillAnswering); return [] }
+        guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
         let name = state.panes[i].modelName
         state.panes.remove(at: i)
         for j in state.panes.indices { state.panes[j].index = j }

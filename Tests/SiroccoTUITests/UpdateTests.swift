@@ -382,6 +382,10 @@ struct UpdateTests {
         #expect(feed(&state, .line("/close")) == [.addHistory("/close")])
         #expect(state.status?.text == Update.stillAnswering)
         state.panes[1].streaming = false
+        state.panes[0].streaming = true  // another pane answering: its events name panes by position
+        #expect(feed(&state, .line("/close")) == [.addHistory("/close")])
+        #expect(state.status?.text == Update.stillAnswering)
+        state.panes[0].streaming = false
         feed(&state, .line("/close"))
         #expect(state.panes.count == 1 && state.focus == 0 && state.sendToAll)
         #expect(feed(&state, .line("/close")) == [.addHistory("/close")])
@@ -479,5 +483,28 @@ struct AnswerViewUpdateTests {
         let saved = ChatSession.Saved(messages: [.user("q"), .assistant("<think>a b c</think>d")], settings: SamplerSettings())
         feed(&state, .conversationLoaded(pane: 0, file: "/tmp/c.json", saved, resumed: false, reasoningTokens: [0, 3]))
         #expect(state.panes[0].entries.map(\.reasoningTokens) == [0, 3])
+    }
+}
+
+/// Events queued for panes when one closes: the closed pane's are dropped, later panes' move up.
+struct EngineEventRemapTests {
+    @Test func eventsFollowTheirPanes() throws {
+        let queue = try EventQueue()
+        queue.post(.cacheRestored(pane: 0, tokens: 5, seconds: 0.1))
+        queue.post(.cacheRestored(pane: 1, tokens: 6, seconds: 0.1))
+        queue.post(.turnEnded(pane: 2, error: nil))
+        queue.post(.cacheFailed(pane: 3, message: "full"))
+        queue.post(.loadFailed("x"))
+        queue.remap { $0.afterClosing(pane: 1) }
+        let described = queue.drain().map { event -> String in
+            switch event {
+            case let .cacheRestored(i, tokens, _): return "restored \(i) \(tokens)"
+            case let .turnEnded(i, _): return "ended \(i)"
+            case let .cacheFailed(i, _): return "failed \(i)"
+            case .loadFailed: return "load failed"
+            default: return "other"
+            }
+        }
+        #expect(described == ["restored 0 5", "ended 1", "failed 2", "load failed"])
     }
 }
