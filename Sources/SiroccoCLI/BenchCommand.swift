@@ -70,8 +70,9 @@ struct BenchCommand: ParsableCommand {
             let tg = median(genRates)
             let rss = peakRSSMegabytes()
             if json {
-                print(String(format: "{\"prompt_tps\": %.2f, \"gen_tps\": %.2f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d, \"cache_type\": \"\(cacheType.rawValue)\"}",
-                             pp, tg, rss, threads, promptTokens, genTokens, repeats))
+                let width = Double(context.singleTokenThreads) / Double(max(1, context.singleTokenCalls))
+                print(String(format: "{\"prompt_tps\": %.2f, \"gen_tps\": %.2f, \"peak_rss_mb\": %.1f, \"threads\": %d, \"gen_mean_threads\": %.2f, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d, \"cache_type\": \"\(cacheType.rawValue)\"}",
+                             pp, tg, rss, threads, width, promptTokens, genTokens, repeats))
             } else {
                 print("model:       \(model.file.path)")
                 print("threads:     \(threads)")

@@ -67,6 +67,10 @@ public final class InferenceContext: @unchecked Sendable {
     }
 
     public var threadCount: Int { pool.threadCount }
+    /// One-token forward calls (generated tokens) so far, and the threads they ran on in all: how
+    /// far a busy machine narrowed generation (their ratio is the mean width).
+    public private(set) var singleTokenCalls = 0
+    public private(set) var singleTokenThreads = 0
     /// Positions held in the KV cache.
     public var position: Int { cache.count }
 
@@ -125,6 +129,10 @@ public final class InferenceContext: @unchecked Sendable {
         precondition(!batch.isEmpty && batch.count <= scratch.maxBatch && cache.count + batch.count <= cache.capacity)
         let single = batch.count == 1
         if adaptsThreadCount { chooseWidth(single: single) }
+        if single {
+            singleTokenCalls += 1
+            singleTokenThreads += pool.width
+        }
         let t0 = monotonicNanoseconds(), waited0 = pool.waitedNanoseconds
         model.network.forward(ForwardPass(config: model.config, tokens: batch, start: cache.count, cache: cache,
                                           scratch: scratch, mm: multiplier, logits: logits, allLogits: allLogits))
