@@ -131,23 +131,24 @@ import Testing
     }
 
     @Test func twoPanesAnswerSideBySide() throws {
-        let t = try start(["--max-tokens", "48"], models: 2)  // short enough to keep the question in view
+        // long enough that both answers are seen streaming together, short enough to keep the question in view
+        let t = try start(["--max-tokens", "120"], models: 2)
         defer { t.close() }
         let first = try t.waitFor(text: TUIEndToEndTests.ready)
         #expect(first.contains("1 · SmolLM2") && first.contains("2 · SmolLM2"))
         #expect(first.contains("focus: pane 1"))
         #expect(StatsReader.kvCells(first) == [0, 0])
 
-        try t.submit("Name a colour.")
+        try t.submit("Tell me about the sea.")
         // both stream at the same time
         try t.waitFor("both panes answering", timeout: 60, transient: true) { StatsReader.values("state", in: $0) == ["answering…", "answering…"] }
         let done = try t.waitFor("both answers finished", timeout: 90) { screen in
             screen.components(separatedBy: TUIEndToEndTests.idle).count - 1 == 2 && !screen.contains("answering…")
         }
-        #expect(done.components(separatedBy: "› Name a colour.").count - 1 == 2, "\(done)")
+        #expect(done.components(separatedBy: "› Tell me about the sea.").count - 1 == 2, "\(done)")
         for pane in 0..<2 {
             let lines = StatsReader.conversation(done, pane: pane)
-            let question = try #require(lines.firstIndex { $0.contains("› Name a colour.") })
+            let question = try #require(lines.firstIndex { $0.contains("› Tell me about the sea.") })
             #expect(lines[(question + 1)...].contains { $0.contains { $0.isLetter } }, "pane \(pane + 1) has no answer")
         }
         let cells = StatsReader.kvCells(done)
