@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sirocco", targets: ["SiroccoCLI"]),
         .library(name: "SiroccoTUI", targets: ["SiroccoTUI"]),
         .library(name: "SiroccoModels", targets: ["SiroccoModels"]),
+        .library(name: "SiroccoRemote", targets: ["SiroccoRemote"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,9 @@ let package = Package(
         // The model catalog: names, sources (PyPI wheels), pulling into the models folder, listing.
         // Knows nothing of inference; the engine never imports it.
         .target(name: "SiroccoModels", dependencies: ["CZlib", "CLibCrypto"]),
+        // The OpenAI-compatible chat-completions API (llama-server, vLLM, Ollama): requests, the
+        // server-sent events and answers of remote panes. Pure values and parsers; no engine code runs.
+        .target(name: "SiroccoRemote", dependencies: ["SiroccoEngine"]),
         // Gives the terminal back when the process crashes (async-signal-safe, on an alternate stack).
         .target(name: "CTerminalRescue"),
         // The terminal chat UI (`sirocco chat`): a client of the engine; the engine never imports it.
@@ -49,6 +53,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine", "TestSupport"]),
+        .testTarget(name: "SiroccoRemoteTests", dependencies: ["SiroccoRemote", "SiroccoEngine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
