@@ -123,7 +123,7 @@ public enum RemoteErrorBody {
         if let error = json["error"] as? [String: Any], let message = error["message"] as? String { return message }
         if let error = json["error"] as? String { return error }
         if let detail = json["detail"] as? String { return detail }
-        if let detail = json["detail"] { return (try? JSONSerialization.data(withJSONObject: detail)).map { String(decoding: $0, as: UTF8.self) } }
+        if let detail = json["detail"] { return (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } }
         return nil
     }
 }
