@@ -211,10 +211,22 @@ public final class ChatSession: @unchecked Sendable {
     public struct Saved: Codable, Equatable, Sendable {
         public var format = "sirocco-conversation"
         public var version = 1
+        /// The GGUF's path, or a remote model's API base URL.
         public var model: String?
+        /// The server's name of a remote model (absent for a local one).
+        public var remoteModel: String?
         public var systemPrompt: String?
         public var messages: [ChatMessage]
         public var settings: SamplerSettings
+
+        public init(model: String? = nil, remoteModel: String? = nil, systemPrompt: String? = nil, messages: [ChatMessage],
+                    settings: SamplerSettings) {
+            self.model = model
+            self.remoteModel = remoteModel
+            self.systemPrompt = systemPrompt
+            self.messages = messages
+            self.settings = settings
+        }
 
         /// A saved conversation from a file's bytes, checked (format, settings, roles); any
         /// problem is `ChatError.badConversationFile` naming `path`.
