@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Hot numeric kernels (quantized dot products, attention, activations) with AVX2 paths
@@ -28,9 +30,19 @@ let package = Package(
         // The model catalog: names, sources (PyPI wheels), pulling into the models folder, listing.
         // Knows nothing of inference; the engine never imports it.
         .target(name: "SiroccoModels", dependencies: ["CZlib", "CLibCrypto"]),
-        // The OpenAI-compatible chat-completions API (llama-server, vLLM, Ollama): requests, the
-        // server-sent events and answers of remote panes. Pure values and parsers; no engine code runs.
-        .target(name: "SiroccoRemote", dependencies: ["SiroccoEngine"]),
+        // Remote backends: conversations answered by a server that speaks the OpenAI-compatible
+        // chat-completions API (llama-server, vLLM, Ollama) — its values, server-sent events, the
+        // HTTP client and `RemoteSession`, a `ChatBackend` beside the engine's own.
+        .target(
+            name: "SiroccoRemote",
+            dependencies: [
+                "SiroccoEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Gives the terminal back when the process crashes (async-signal-safe, on an alternate stack).
         .target(name: "CTerminalRescue"),
         // The terminal chat UI (`sirocco chat`): a client of the engine; the engine never imports it.
@@ -42,6 +54,7 @@ let package = Package(
                 "SiroccoEngine",
                 "SiroccoTUI",
                 "SiroccoModels",
+                "SiroccoRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,7 +66,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SiroccoTUITests", dependencies: ["SiroccoTUI", "SiroccoEngine", "TestSupport"]),
-        .testTarget(name: "SiroccoRemoteTests", dependencies: ["SiroccoRemote", "SiroccoEngine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SiroccoRemoteTests", dependencies: ["SiroccoRemote", "SiroccoEngine", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SiroccoModelsTests", dependencies: ["SiroccoModels", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

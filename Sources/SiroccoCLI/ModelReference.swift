@@ -57,7 +57,8 @@ enum ModelReference {
     }
 }
 
-/// Ctrl-C while pulling: noted, so the download stops and cleans up instead of dying mid-write.
+/// Ctrl-C while pulling or streaming a remote answer: noted (and `onInterrupt` called), so the
+/// work stops and cleans up instead of the process dying mid-write.
 final class InterruptFlag: @unchecked Sendable {
     private let source: DispatchSourceSignal
     private let lock = NSLock()
@@ -67,13 +68,14 @@ final class InterruptFlag: @unchecked Sendable {
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     }
 
-    static func install() -> InterruptFlag {
+    static func install(onInterrupt: @escaping @Sendable () -> Void = {}) -> InterruptFlag {
         let flag = InterruptFlag()
         signal(SIGINT, SIG_IGN)
         flag.source.setEventHandler { [flag] in
             flag.lock.lock()
             flag.set = true
             flag.lock.unlock()
+            onInterrupt()
         }
         flag.source.resume()
         return flag

@@ -3,12 +3,14 @@
 import ArgumentParser
 import Foundation
 import SiroccoEngine
+import SiroccoRemote
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Generate a completion for one prompt and stream it to stdout.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remote: RemoteOptions
     @OptionGroup var templateOptions: ChatTemplateOptions
     @Option(name: .shortAndLong, help: "The prompt (the user message unless --raw); - or no -p with a pipe reads standard input.")
     var prompt: String?
@@ -55,6 +57,9 @@ struct RunCommand: ParsableCommand {
             let settings = try sampling.settings()
             let prompt = try promptText()
             guard !prompt.isEmpty else { throw CLIError("the prompt is empty") }
+            if let url = modelOptions.model, RemoteEndpoint.isRemoteReference(url) {
+                return try runRemote(url, prompt: prompt, settings: settings)
+            }
 
             let model = try modelOptions.load(pull: true)
             let tokens: [TokenID]

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import SiroccoEngine
 import SiroccoModels
+import SiroccoRemote
 
 @main
 struct Sirocco: ParsableCommand {
@@ -43,13 +44,17 @@ struct Sirocco: ParsableCommand {
 
 /// Where the model comes from: `--model NAME|PATH`, else `$SIROCCO_MODEL`, else the default model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "A catalog name (\(ModelCatalog.defaultChatModel), sirocco list --all shows them) or a GGUF file path (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
+    @Option(name: .shortAndLong, help: "A catalog name (\(ModelCatalog.defaultChatModel), sirocco list --all shows them) a GGUF file path, or (run, chat) a server's OpenAI-compatible API URL such as http://127.0.0.1:8080/v1 (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
     var model: String?
 
     /// The path of the model asked for; a catalog name that is not pulled yet is pulled first
     /// when `pull` is set (commands that run the model), else it is an error saying how to get it.
     func resolvedPath(pull: Bool) throws -> String {
-        try ModelReference.path(for: ModelReference.requested(model), pull: pull)
+        let requested = ModelReference.requested(model)
+        if RemoteEndpoint.isRemoteReference(requested) {
+            throw CLIError("this command needs a local model; a server's URL works with sirocco run and sirocco chat")
+        }
+        return try ModelReference.path(for: requested, pull: pull)
     }
 
     /// Loads the model or exits with a one-line message.

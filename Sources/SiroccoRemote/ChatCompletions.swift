@@ -17,6 +17,8 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     /// Send the sampling parameters outside OpenAI's own set (top_k, min_p, repeat_penalty), which
     /// llama-server, vLLM and Ollama accept and OpenAI's API refuses.
     public var extendedSampling: Bool
+    /// Ask a streaming server for a last chunk with the token counts (`stream_options`).
+    public var includeUsage = true
 
     public init(model: String, messages: [ChatMessage], settings: SamplerSettings, maxTokens: Int? = nil,
                 stop: [String] = [], stream: Bool = true, extendedSampling: Bool = true) {
@@ -38,6 +40,7 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             "temperature": Double(settings.temperature),
             "top_p": Double(settings.topP),
         ]
+        if stream && includeUsage { json["stream_options"] = ["include_usage": true] }
         if let maxTokens { json["max_tokens"] = maxTokens }
         if !stop.isEmpty { json["stop"] = stop }
         if let seed = settings.seed { json["seed"] = seed }
@@ -89,10 +92,30 @@ public struct ChatCompletionChunk: Decodable, Equatable, Sendable {
     }
     public var choices: [Choice]
     public var usage: CompletionUsage?
+    /// llama-server's own numbers for the answer, on its last chunk.
+    public var timings: ServerTimings?
 
     /// The text this chunk adds to the answer (reasoning wrapped in `<think>` tags by the caller).
     public var content: String { choices.first?.delta?.content ?? "" }
     public var finishReason: String? { choices.first?.finishReason }
+}
+
+/// What llama-server measured of an answer (`timings`, on its last chunk): prompt tokens
+/// evaluated and reused from its cache, tokens generated, and their milliseconds.
+public struct ServerTimings: Decodable, Equatable, Sendable {
+    public var promptTokens: Int?
+    public var promptMilliseconds: Double?
+    public var cachedTokens: Int?
+    public var predictedTokens: Int?
+    public var predictedMilliseconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_n"
+        case promptMilliseconds = "prompt_ms"
+        case cachedTokens = "cache_n"
+        case predictedTokens = "predicted_n"
+        case predictedMilliseconds = "predicted_ms"
+    }
 }
 
 /// A whole answer (`stream: false`).

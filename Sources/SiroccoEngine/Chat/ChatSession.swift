@@ -246,6 +246,22 @@ public final class ChatSession: @unchecked Sendable {
             }
             return saved
         }
+
+        /// The conversation saved at `path` (a regular file), checked as `decode` does.
+        public static func read(from path: String) throws -> Saved {
+            let data: Data
+            do { data = try RegularFile.contents(of: path) } catch let error as FileError {
+                throw ChatError.badConversationFile(path: path, reason: error.reason)
+            }
+            return try decode(data, path: path)
+        }
+
+        /// Writes the conversation as JSON, atomically and durably (`AtomicFile`).
+        public func write(to path: String) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(self), to: path)
+        }
     }
 
     public var snapshot: Saved {
@@ -254,11 +270,7 @@ public final class ChatSession: @unchecked Sendable {
 
     /// Writes the conversation as JSON, atomically and durably (`AtomicFile`): a full disk is
     /// `FileError.noSpace` and the previous save stays as it was.
-    public func save(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(snapshot), to: path)
-    }
+    public func save(to path: String) throws { try snapshot.write(to: path) }
 
     /// Writes the KV cache the conversation has filled to `path` (`InferenceContext.saveCache`), for
     /// `restoreCache` after a later `load`; `ChatError.busy` while an answer is being generated.
@@ -290,11 +302,7 @@ public final class ChatSession: @unchecked Sendable {
 
     /// Replaces the conversation with the one saved at `path`.
     public func load(from path: String) throws {
-        let data: Data
-        do { data = try RegularFile.contents(of: path) } catch let error as FileError {
-            throw ChatError.badConversationFile(path: path, reason: error.reason)
-        }
-        let saved = try Saved.decode(data, path: path)
+        let saved = try Saved.read(from: path)
         locked {
             _messages = saved.messages
             _systemPrompt = saved.systemPrompt

@@ -42,6 +42,13 @@ public struct GenerationResult: Sendable {
     public var text: String
     public var stop: StopReason
     public var stats: GenerationStats
+
+    public init(tokens: [TokenID], text: String, stop: StopReason, stats: GenerationStats) {
+        self.tokens = tokens
+        self.text = text
+        self.stop = stop
+        self.stats = stats
+    }
 }
 
 extension InferenceContext {
