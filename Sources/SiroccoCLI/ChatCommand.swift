@@ -1,5 +1,6 @@
 // `sirocco chat`: the terminal chat UI (also what `sirocco` alone runs). Argument checks and a
-// missing model are reported as one line before the terminal is taken over.
+// missing model are reported as one line before the terminal is taken over. A `--model` that is a
+// URL names a server (OpenAI-compatible API): it is passed on as it is, never pulled or resolved.
 
 import ArgumentParser
 import Foundation
@@ -20,8 +21,12 @@ struct ChatCommand: ParsableCommand {
             --resume reopens the last one.
             """)
 
-    @Option(name: .shortAndLong, help: "A catalog name (pulled on first use) or a GGUF file; repeat to compare models side by side (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
+    @Option(name: .shortAndLong, help: "A catalog name (pulled on first use), a GGUF file, or a server's API URL (http://host:8080/v1); repeat to compare models side by side (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
     var model: [String] = []
+    @Option(help: "The server's model for every --model URL (default: the server's own choice).")
+    var remoteModel: String?
+    @Option(help: ArgumentHelp("The environment variable holding the servers' API key (never saved).", valueName: "VAR"))
+    var apiKeyEnv = "SIROCCO_API_KEY"
     @Flag(help: "Reopen the most recent conversation.")
     var resume = false
     @Option(help: "Theme name (a file NAME.theme in ./themes, $SIROCCO_THEMES, …) or a theme file path.")
@@ -51,11 +56,18 @@ struct ChatCommand: ParsableCommand {
             do { try ChatTUI.checkValues(options) } catch let error as ChatStartError { throw CLIError(error.description) }
             // catalog names become paths, pulled first when missing (as `ollama run` does); with
             // --resume and no --model the saved chat's models are used, so nothing is pulled yet
-            options.modelPaths = try model.map { try ModelReference.path(for: $0, pull: true) }
+            options.remoteModel = remoteModel
+            options.apiKeyEnvironmentVariable = apiKeyEnv
+            options.modelPaths = try model.map { ChatOptions.isRemote($0) ? $0 : try ModelReference.path(for: $0, pull: true) }
             let requested = ModelReference.requested(nil)
-            options.defaultModelPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
-                : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
+            if ChatOptions.isRemote(requested) {
+                options.defaultModelPath = requested  // $SIROCCO_MODEL naming a server
+            } else {
+                options.defaultModelPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)
+                    : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
+            }
             options.resolveModel = { try ModelReference.path(for: $0, pull: false) }  // /model: no pull inside the UI
+            // options.openRemote stays nil until SiroccoRemote's RemoteSession is wired in: a URL is then one error line
             options.missingDefaultModelHint = "the default model \(requested) is not in \(options.defaultModelPath); run sirocco pull \(requested) or pass --model NAME|PATH"
             let status: Int32
             do { status = try ChatTUI.run(options) } catch let error as ChatStartError {

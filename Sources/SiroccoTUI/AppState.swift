@@ -18,9 +18,12 @@ struct TranscriptEntry: Equatable, Sendable {
 struct PaneState: Equatable, Sendable {
     var index: Int
     var modelName: String
+    /// The GGUF's path, or a server's base URL.
     var modelPath: String
     var templateName: String
     var threads: Int
+    /// The server's host:port when the model runs on a server (nil: in this process).
+    var host: String?
     var entries: [TranscriptEntry] = []
     var nextEntryID = 0
     /// An answer is being generated.
@@ -45,6 +48,14 @@ struct PaneState: Equatable, Sendable {
     var contextLength = 4096
     /// This pane's last answer was to a message other panes answered too (the comparison line).
     var compared = false
+
+    /// What a server's pane shows as its template.
+    static let serverTemplate = "the server's"
+
+    var isRemote: Bool { host != nil }
+
+    /// The pane's name in titles: the model, and the server it runs on ("qwen2.5-coder-7b @ 10.0.0.5:8080").
+    var title: String { host.map { modelName.isEmpty ? $0 : "\(modelName) @ \($0)" } ?? modelName }
 
     mutating func append(_ kind: TranscriptEntry.Kind, _ text: String) {
         entries.append(TranscriptEntry(id: nextEntryID, kind: kind, text: text))

@@ -29,6 +29,26 @@ public struct ChatOptions: Sendable {
     /// What `/model NAME|PATH` names, as a GGUF path (the CLI resolves catalog names; this one
     /// takes paths as they are). Its error is shown as one line.
     public var resolveModel: @Sendable (String) throws -> String = { $0 }
+    /// Opens a conversation with the model `model` (nil: the server's choice) of the server at
+    /// `baseURL`, for a model reference that is a URL (`isRemote`). Nil: this build has no remote
+    /// models, and naming one is a one-line error.
+    public var openRemote: (@Sendable (_ baseURL: String, _ model: String?, _ options: ChatOptions) throws -> any ChatBackend)?
+    /// The server model every URL in `modelPaths` asks for (nil: the server's choice; a resumed
+    /// chat's own otherwise).
+    public var remoteModel: String?
+    /// The environment variable holding the servers' API key (read by `openRemote`, never saved).
+    public var apiKeyEnvironmentVariable = "SIROCCO_API_KEY"
+    /// The server models of the resumed chat's panes, by pane (filled when resuming without --model).
+    var resumedRemoteModels: [String?] = []
+
+    /// The model of each pane to open.
+    var paneModels: [PaneModel] {
+        modelPaths.enumerated().map { i, reference in
+            guard ChatOptions.isRemote(reference) else { return PaneModel(reference: reference) }
+            let resumed = resumedRemoteModels.indices.contains(i) ? resumedRemoteModels[i] : nil
+            return PaneModel(reference: reference, remoteModel: remoteModel ?? resumed)
+        }
+    }
 
     public init(modelPaths: [String], defaultModelPath: String, missingDefaultModelHint: String, themeName: String? = nil,
                 resume: Bool = false, systemPrompt: String? = nil, template: String? = nil, contextLength: Int = 4096,
@@ -70,18 +90,7 @@ public enum ChatTUI {
             resumeFiles = latest.files
             resumeStem = latest.stem
         }
-        if options.modelPaths.isEmpty {
-            // resuming without --model: the models the chat was had with, when they still exist
-            let saved = resumeFiles.compactMap(ConversationStore.savedModelPath)
-            if !saved.isEmpty && saved.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
-                options.modelPaths = saved
-            } else {
-                guard FileManager.default.fileExists(atPath: options.defaultModelPath) else {
-                    throw ChatStartError(options.missingDefaultModelHint)
-                }
-                options.modelPaths = [options.defaultModelPath]
-            }
-        }
+        try chooseModels(&options, resumeFiles: resumeFiles)
         try preflight(options)
 
         let terminal: Terminal
@@ -99,12 +108,31 @@ public enum ChatTUI {
         return status
     }
 
+    /// The models of the panes when none is named: a resumed chat's own (servers, and files that
+    /// still exist; a server's model as the chat saved it), else the default model.
+    static func chooseModels(_ options: inout ChatOptions, resumeFiles: [String]) throws {
+        guard options.modelPaths.isEmpty else { return }
+        let saved = resumeFiles.compactMap(ConversationStore.savedModel)
+        if !saved.isEmpty && saved.allSatisfy({ $0.isRemote || FileManager.default.fileExists(atPath: $0.reference) }) {
+            options.modelPaths = saved.map(\.reference)
+            options.resumedRemoteModels = saved.map(\.remoteModel)
+            return
+        }
+        guard ChatOptions.isRemote(options.defaultModelPath)
+                || FileManager.default.fileExists(atPath: options.defaultModelPath) else {
+            throw ChatStartError(options.missingDefaultModelHint)
+        }
+        options.modelPaths = [options.defaultModelPath]
+    }
+
     /// Everything that can be checked without loading a model or taking the terminal.
     static func preflight(_ options: ChatOptions) throws {
         guard options.modelPaths.count <= maximumPanes else {
             throw ChatStartError("at most \(maximumPanes) models side by side, got \(options.modelPaths.count)")
         }
-        for path in options.modelPaths { try checkModelFile(path) }
+        for model in options.paneModels {
+            if model.isRemote { try checkRemoteAvailable(options) } else { try checkModelFile(model.reference) }
+        }
         try checkValues(options)
         guard isatty(0) == 1, isatty(1) == 1 else { throw ChatStartError(TerminalError.notATerminal.description) }
     }
@@ -117,6 +145,14 @@ public enum ChatTUI {
         }
         guard !isDirectory.boolValue else { throw ChatStartError("\(path): is a directory, not a GGUF model file") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw ChatStartError("\(path): cannot read the file") }
+    }
+
+    /// Naming a server's model when `ChatOptions.openRemote` is nil.
+    static let remoteUnavailable = "remote models are not available in this build"
+
+    /// A server's model can be opened in this build (else a one-line error).
+    static func checkRemoteAvailable(_ options: ChatOptions) throws {
+        guard options.openRemote != nil else { throw ChatStartError(remoteUnavailable) }
     }
 
     /// The option values alone (template name, sampling, sizes): checked before any model is

@@ -97,8 +97,8 @@ enum Command: Equatable, Sendable {
     case retry
     /// The last message back in the input line, taken out of the conversation with its answer.
     case edit
-    /// A new pane on a model: a catalog name or a GGUF path.
-    case model(String)
+    /// A new pane on a model: a catalog name, a GGUF path, or a server's URL and model name.
+    case model(PaneModel)
     /// Close the focused pane.
     case close
     /// Switch between sending to every pane and to the focused one.
@@ -120,6 +120,7 @@ enum Command: Equatable, Sendable {
         ("/save FILE, /load FILE", "save or load the focused pane's conversation"),
         ("/retry, /edit", "answer the last message again (new seed); take it back to change it"),
         ("/model NAME|PATH", "open a pane on another model (catalog name or GGUF file), up to 4"),
+        ("/model URL [MODEL]", "open a pane on a server's model (OpenAI-compatible API)"),
         ("/close, /all", "close the focused pane; /all: send to all panes or the focused one"),
         ("\"\"\"", "starts a multi-line message; a line ending in \"\"\" sends it"),
         ("/help, /bye, /quit", "this help (also F1); quit (also Ctrl-D on an empty line)"),
@@ -193,8 +194,8 @@ enum CommandParser {
         case "retry": return .retry
         case "edit": return .edit
         case "model":
-            guard let argument else { throw .missingArgument(command: "model", usage: "/model NAME|PATH") }
-            return .model(argument)
+            guard let argument else { throw .missingArgument(command: "model", usage: "/model NAME|PATH|URL") }
+            return .model(PaneModel.parse(argument))
         case "close": return .close
         case "all": return .toggleSendToAll
         default: throw .unknownCommand(String(name))

@@ -98,10 +98,12 @@ struct ConversationStore {
         }
     }
 
-    /// The model a saved conversation was had with (for `--resume` without `--model`).
-    static func savedModelPath(_ file: String) -> String? {
+    /// The model a saved conversation was had with (for `--resume` without `--model`): its GGUF
+    /// path, or its server's URL and the server's model name.
+    static func savedModel(_ file: String) -> PaneModel? {
         guard let data = try? RegularFile.contents(of: file),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["model"] as? String
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let model = object["model"] as? String else { return nil }
+        return PaneModel(reference: model, remoteModel: object["remoteModel"] as? String)
     }
 }

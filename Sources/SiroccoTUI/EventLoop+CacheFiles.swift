@@ -3,6 +3,7 @@
 // 2,000-token conversation on a 1.5B model is a 57 MB file, fsynced), in order with the pane's
 // answers (SerialWork). A cache that does not fit — another model, cache type or conversation —
 // is passed over in silence; one that cannot be read or written gets one line in the status line.
+// A server's conversation has no cache here: the server keeps its own.
 
 import Foundation
 import SiroccoEngine
@@ -11,7 +12,8 @@ extension EventLoop {
     /// Saves pane `i`'s KV cache beside its conversation saved at `conversation` (once the answer
     /// running, if any, is over); `pruneStore`: then drops the caches of older chats in the store.
     func saveCache(pane i: Int, forConversation conversation: String, pruneStore: Bool) {
-        let session = sessions[i], queue = self.queue, store = self.store
+        guard let session = sessions[i] as? ChatSession else { return }
+        let queue = self.queue, store = self.store
         let path = ConversationStore.cachePath(forConversation: conversation)
         work[i].run("sirocco-save-cache") {
             do {
@@ -27,8 +29,8 @@ extension EventLoop {
     /// when there is one.
     func restoreCache(pane i: Int, forConversation conversation: String) {
         let path = ConversationStore.cachePath(forConversation: conversation)
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        let session = sessions[i], queue = self.queue
+        guard FileManager.default.fileExists(atPath: path), let session = sessions[i] as? ChatSession else { return }
+        let queue = self.queue
         work[i].run("sirocco-restore-cache") {
             let clock = ContinuousClock()
             let start = clock.now

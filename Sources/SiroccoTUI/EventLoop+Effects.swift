@@ -11,7 +11,7 @@ extension EventLoop {
     func run(_ effect: Effect) {
         switch effect {
         case let .startAnswer(i, text):
-            answer(pane: i) { session, onEvent in try session.respond(to: text, onEvent: onEvent) }
+            answer(pane: i) { session, onEvent in try session.respond(to: text, seed: nil, onEvent: onEvent) }
         case let .retryAnswer(i):
             answer(pane: i) { session, onEvent in
                 guard let text = try session.takeBackLastExchange() else { throw RetryError.nothingToRetry }
@@ -41,7 +41,11 @@ extension EventLoop {
                 dispatch(.notes(pane: i, kind: .notice, ["system prompt: \(ModelInfo.systemPrompt(session))"]))
             }
         case let .setTemplate(i, name):
-            guard let session = session(i) else { return }
+            guard let backend = session(i) else { return }
+            guard let session = backend as? ChatSession else {
+                dispatch(.status(StatusMessage(text: Update.serverAppliesTemplate, isError: false)))
+                return
+            }
             do {
                 let format = try ChatFormat.named(name, for: session.model)
                 session.format = format
@@ -98,12 +102,12 @@ extension EventLoop {
         }
     }
 
-    private func session(_ i: Int) -> ChatSession? { sessions.indices.contains(i) ? sessions[i] : nil }
+    private func session(_ i: Int) -> (any ChatBackend)? { sessions.indices.contains(i) ? sessions[i] : nil }
 
     /// Runs a turn of pane `i` (`turn` answers with the session, handing events to its second
     /// argument) on the pane's SerialWork, posting the events to the UI thread.
     private func answer(pane i: Int,
-                        _ turn: @escaping @Sendable (ChatSession, (GenerationEvent) -> Void) throws -> GenerationResult) {
+                        _ turn: @escaping @Sendable (any ChatBackend, (GenerationEvent) -> Void) throws -> GenerationResult) {
         guard let session = session(i) else { return }
         let queue = self.queue
         work[i].run("sirocco-pane-\(i + 1)") {
@@ -124,11 +128,14 @@ extension EventLoop {
         work[i].wait()  // a cache save or restore still running
         try session.load(from: file)
         restoreCache(pane: i, forConversation: file)
-        let tokenizer = session.model.tokenizer
-        let reasoningTokens = session.messages.map { m in
-            Reasoning.split(m.content).reasoning.map { tokenizer.encode($0, addSpecial: false, parseSpecial: false).count } ?? 0
-        }
-        dispatch(.conversationLoaded(pane: i, file: file, session.snapshot, resumed: resumed, reasoningTokens: reasoningTokens))
+        dispatch(.conversationLoaded(pane: i, file: file, session.snapshot, resumed: resumed,
+                                     reasoningTokens: EventLoop.reasoningTokens(session)))
+    }
+
+    /// The tokens of each message's reasoning block, as the pane's model counts them (0: none, or a
+    /// count the backend cannot know; the fold then gives its length in lines).
+    static func reasoningTokens(_ session: any ChatBackend) -> [Int] {
+        session.messages.map { m in Reasoning.split(m.content).reasoning.flatMap { session.tokenCount(of: $0) } ?? 0 }
     }
 
     /// Saves pane `i`'s conversation in the store, and then (`withCache`) its KV cache beside it.

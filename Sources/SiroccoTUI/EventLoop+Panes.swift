@@ -1,22 +1,29 @@
 // EventLoop+Panes: panes opened and closed while the chat runs — /model loads a model (a catalog
-// name or a GGUF path) for a new pane off the UI thread, /close lets a pane's session go.
+// name or a GGUF path) or opens a server's (a URL, through `ChatOptions.openRemote`) for a new pane
+// off the UI thread, /close lets a pane's session go.
 
 import Foundation
 import SiroccoEngine
 
 extension EventLoop {
-    /// Loads the model `reference` names (`ChatOptions.resolveModel`) for a new pane on a thread
-    /// of its own — a model another pane has open is shared — with the chat's context, cache type
-    /// and answer length, the model's own template, the system prompt now in use and the settings
-    /// the chat started with.
-    func openModel(_ reference: String) {
+    /// Opens `choice` for a new pane on a thread of its own: a server's model through
+    /// `ChatOptions.openRemote`, else the model its reference names (`ChatOptions.resolveModel`) —
+    /// a model another pane has open is shared — with the chat's context, cache type and answer
+    /// length, the model's own template, the system prompt now in use and the settings the chat
+    /// started with.
+    func openModel(_ choice: PaneModel) {
         let options = self.options, queue = self.queue
-        let open = Dictionary(sessions.map { ($0.model.file.path, $0.model) }, uniquingKeysWith: { first, _ in first })
+        let models = sessions.compactMap { ($0 as? ChatSession)?.model }
+        let open = Dictionary(models.map { ($0.file.path, $0) }, uniquingKeysWith: { first, _ in first })
         let systemPrompt = sessions.first?.systemPrompt ?? options.systemPrompt
         let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / (sessions.count + 1))
         EventLoop.startLoader("sirocco-open-model") {
             do {
-                let path = try options.resolveModel(EventLoop.expand(reference))
+                if choice.isRemote {
+                    queue.post(.modelOpened(try EventLoop.openRemote(choice, options: options, systemPrompt: systemPrompt)))
+                    return
+                }
+                let path = try options.resolveModel(EventLoop.expand(choice.reference))
                 try ChatTUI.checkModelFile(path)
                 let model = try open[path] ?? Model(path: path)  // its errors name the file
                 queue.post(.modelOpened(try EventLoop.session(on: model, options: options, threads: threads, format: nil,
@@ -42,13 +49,29 @@ extension EventLoop {
         for j in sessions.indices { autosave(pane: j, withCache: false) }
     }
 
-    /// The model /model asked for is loaded: its session joins (unless the chat is quitting).
-    func adopt(_ session: ChatSession) {
+    /// A conversation with the server's model `pane` names, through `ChatOptions.openRemote`, with
+    /// the chat's settings and answer length and `systemPrompt` (the one in use now). Runs on a
+    /// loader thread: opening may ask the server.
+    static func openRemote(_ pane: PaneModel, options: ChatOptions, systemPrompt: String?) throws -> any ChatBackend {
+        guard let open = options.openRemote else { throw ChatStartError(ChatTUI.remoteUnavailable) }
+        var options = options
+        options.systemPrompt = systemPrompt
+        let session = try open(pane.reference, pane.remoteModel, options)
+        session.systemPrompt = systemPrompt
+        session.settings = options.settings
+        session.maxAnswerTokens = options.maxAnswerTokens
+        return session
+    }
+
+    /// The model /model asked for is open: its session joins (unless the chat is quitting).
+    func adopt(_ session: any ChatBackend) {
         guard !state.quitting else { return }
-        let isNewModel = !sessions.contains { $0.model === session.model }
         sessions.append(session)
         work.append(SerialWork())
-        if isNewModel { EventLoop.prefault(session.model) }
+        if let local = session as? ChatSession,
+           !sessions.dropLast().contains(where: { ($0 as? ChatSession)?.model === local.model }) {
+            EventLoop.prefault(local.model)
+        }
         dispatch(.paneOpened(EventLoop.pane(sessions.count - 1, for: session)))
     }
 }

@@ -19,7 +19,7 @@ final class EventLoop {
     var store: ConversationStore
     private let resumeFiles: [String]
     private let resumeStem: String?
-    var sessions: [ChatSession] = []
+    var sessions: [any ChatBackend] = []
     /// Each pane's answers and KV cache saves and restores, one at a time in order.
     var work: [SerialWork] = []
     /// Text /copy put on the clipboard, sent to the terminal after the next frame is written.
@@ -48,7 +48,7 @@ final class EventLoop {
         self.resumeStem = resumeStem
         queue = try EventQueue()
         Terminal.wakeDescriptor = queue.writeDescriptor
-        let names = options.modelPaths.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let names = options.paneModels.map(\.displayName)
         state = AppState(phase: .loading("Loading \(Array(Set(names)).sorted().joined(separator: ", ")) …"))
         loadTheme(options.themeName ?? "default", atStartup: true)
     }
@@ -190,12 +190,16 @@ final class EventLoop {
         EventLoop.startLoader("sirocco-load") {
             do {
                 var models: [String: Model] = [:]
-                var sessions: [ChatSession] = []
-                for path in options.modelPaths {
+                var sessions: [any ChatBackend] = []
+                for pane in options.paneModels {
+                    if pane.isRemote {
+                        sessions.append(try EventLoop.openRemote(pane, options: options, systemPrompt: options.systemPrompt))
+                        continue
+                    }
                     let model: Model
-                    if let loaded = models[path] { model = loaded } else {
-                        model = try Model(path: path)  // its errors name the file
-                        models[path] = model
+                    if let loaded = models[pane.reference] { model = loaded } else {
+                        model = try Model(path: pane.reference)  // its errors name the file
+                        models[pane.reference] = model
                     }
                     let format = try options.template.map { try ChatFormat.named($0, for: model) }
                     sessions.append(try EventLoop.session(on: model, options: options, threads: threads, format: format,
@@ -257,7 +261,8 @@ final class EventLoop {
         case let .turnEnded(i, error):
             guard sessions.indices.contains(i) else { return }
             let session = sessions[i]
-            dispatch(.turnEnded(TurnEnd(pane: i, error: error, formatNotice: session.format.takeNotice(),
+            let formatNotice = (session as? ChatSession)?.format.takeNotice()
+            dispatch(.turnEnded(TurnEnd(pane: i, error: error, formatNotice: formatNotice,
                                         droppedMessages: session.droppedMessages)))
         case let .cacheRestored(i, tokens, seconds):
             guard sessions.indices.contains(i) else { return }
@@ -267,29 +272,41 @@ final class EventLoop {
         }
     }
 
-    /// A new pane's state for `session`: its model, template, settings and numbers, and the notes
-    /// it opens with (completion mode on a base model, the system prompt).
-    static func pane(_ i: Int, for session: ChatSession) -> PaneState {
-        var pane = PaneState(index: i, modelName: EventLoop.displayName(session.model),
-                             modelPath: session.model.file.path, templateName: session.format.name,
-                             threads: session.context.threadCount)
+    /// A new pane's state for `session`: its model (and server), template, settings and numbers,
+    /// and the notes it opens with (completion mode on a base model, the system prompt).
+    static func pane(_ i: Int, for session: any ChatBackend) -> PaneState {
+        var pane: PaneState
+        switch session.location {
+        case let .remote(baseURL, model):
+            // names the server chose: shown, never interpreted by the terminal
+            pane = PaneState(index: i, modelName: TerminalText.escaped(model), modelPath: baseURL,
+                             templateName: PaneState.serverTemplate, threads: 0)
+            pane.host = session.location.host.map(TerminalText.escaped)
+        case let .local(path):
+            pane = PaneState(index: i, modelName: "", modelPath: path, templateName: "", threads: 0)
+        }
+        if let local = session as? ChatSession {
+            pane.modelName = EventLoop.displayName(local.model)
+            pane.templateName = local.format.name
+            pane.threads = local.context.threadCount
+            pane.contextLength = local.context.contextLength
+            if local.format.isCompletion && local.model.chatTemplate == nil {
+                pane.append(.notice, EventLoop.completionNote(local.model))
+            }
+        }
         pane.settings = session.settings
         pane.stats = EventLoop.idleStats(session)
         pane.maxAnswerTokens = session.maxAnswerTokens
-        pane.contextLength = session.context.contextLength
-        if session.format.isCompletion && session.model.chatTemplate == nil {
-            pane.append(.notice, EventLoop.completionNote(session.model))
-        }
         if let system = session.systemPrompt, !system.isEmpty { pane.append(.notice, "system prompt: \(system)") }
         return pane
     }
 
-    /// Maps each model's weights on a thread of its own, so the first answer does not fault them in
-    /// (a resumed chat's next answer then costs only its new tokens); an answer sent at once does
-    /// not wait for it, it shares the work.
+    /// Maps each local model's weights on a thread of its own, so the first answer does not fault
+    /// them in (a resumed chat's next answer then costs only its new tokens); an answer sent at once
+    /// does not wait for it, it shares the work. A server's model has nothing here to map.
     private func prefaultModels() {
         var seen = Set<ObjectIdentifier>()
-        for session in sessions where seen.insert(ObjectIdentifier(session.model)).inserted {
+        for case let session as ChatSession in sessions where seen.insert(ObjectIdentifier(session.model)).inserted {
             EventLoop.prefault(session.model)
         }
     }
@@ -340,9 +357,11 @@ final class EventLoop {
 
     // MARK: helpers
 
-    static func idleStats(_ session: ChatSession) -> GenerationStats {
+    /// The session's last numbers, and for a local one its KV cache's occupancy now.
+    static func idleStats(_ session: any ChatBackend) -> GenerationStats {
         var stats = session.lastStats
-        let cache = session.context.cache
+        guard let local = session as? ChatSession else { return stats }
+        let cache = local.context.cache
         stats.cacheCellsUsed = cache.count
         stats.cacheCapacity = cache.capacity
         stats.cacheBytesUsed = cache.bytesUsed

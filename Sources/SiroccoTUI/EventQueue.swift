@@ -7,11 +7,11 @@ import Synchronization
 
 /// Something that happened off the UI thread.
 enum EngineEvent: @unchecked Sendable {
-    /// The models are loaded and a session made for each pane.
-    case loaded([ChatSession])
+    /// The models are loaded (or the servers' opened) and a session made for each pane.
+    case loaded([any ChatBackend])
     case loadFailed(String)
-    /// The model /model asked for is loaded, in a session of its own.
-    case modelOpened(ChatSession)
+    /// The model /model asked for is open, in a session of its own.
+    case modelOpened(any ChatBackend)
     case modelOpenFailed(String)
     /// A streaming event of pane `pane`'s answer.
     case generation(pane: Int, GenerationEvent)

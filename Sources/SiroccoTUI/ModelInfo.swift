@@ -1,6 +1,7 @@
 // ModelInfo: what /show info prints about a pane's model and chat — architecture, parameter
 // count, quantization (the GGUF's file type, as llama.cpp names it), context length (this
-// chat's and the trained one), chat template and the effective system prompt. Pure text.
+// chat's and the trained one), chat template and the effective system prompt; for a server's
+// model, its name and URL (the rest is the server's). Pure text.
 
 import Foundation
 import SiroccoEngine
@@ -37,14 +38,23 @@ enum ModelInfo {
     }
 
     /// The effective system prompt and where it comes from.
-    static func systemPrompt(_ session: ChatSession) -> String {
+    static func systemPrompt(_ session: any ChatBackend) -> String {
         if let own = session.systemPrompt, !own.isEmpty { return own }
-        if let implied = session.format.defaultSystemPrompt { return "\(implied) (the template's default)" }
+        if let implied = session.effectiveSystemPrompt { return "\(implied) (the template's default)" }
         return "none"
     }
 
     /// The lines of /show info, one fact each.
-    static func lines(for session: ChatSession, name: String) -> [String] {
+    static func lines(for session: any ChatBackend, name: String) -> [String] {
+        if case let .remote(baseURL, model) = session.location {
+            return [
+                "model: \(model.isEmpty ? name : model)",
+                "server: \(baseURL)",
+                "runs on the server: template, context and KV cache are the server's",
+                "system prompt: \(systemPrompt(session))",
+            ]
+        }
+        guard let session = session as? ChatSession else { return ["model: \(name)", "system prompt: \(systemPrompt(session))"] }
         let model = session.model
         let c = model.config
         return [

@@ -82,9 +82,9 @@ enum Screen {
             let pane = state.panes[state.focus]
             // the sending mode before the focus: on a narrow terminal the model name is cut first
             left += "  ·  \(state.panes.count) panes  ·  " + (state.sendToAll ? "to all panes" : "to pane \(pane.index + 1) only")
-            left += "  ·  focus: pane \(pane.index + 1) (\(pane.modelName))"
+            left += "  ·  focus: pane \(pane.index + 1) (\(pane.title))"
         } else if let pane = state.panes.first {
-            left += "  ·  \(pane.modelName)"
+            left += "  ·  \(pane.title)"
         }
         let right = state.panes.count > 1 ? "F1 help  Tab focus  Ctrl-C stop " : "F1 help  Ctrl-C stop "
         let rightWidth = TextWidth.of(right)
@@ -100,7 +100,7 @@ enum Screen {
                                  cache: WrapCache) {
         let borderRole: ThemeRole = focused && paneCount > 1 ? .borderFocused : .border
         canvas.box(layout.frame, role: borderRole)
-        var title = " \(pane.index + 1) · \(pane.modelName) "
+        var title = " \(pane.index + 1) · \(pane.title) "
         if pane.showsMarkdownSource { title += "· markdown source " }
         if focused && paneCount > 1 { title += "● focused " }
         canvas.text(TextWidth.truncate(title, width: layout.frame.width - 4), x: layout.frame.x + 2, y: layout.frame.y,

@@ -1,7 +1,11 @@
 // StatsPanel: a pane's live numbers — model, template, prompt and generation speed, tokens in
 // the answer, time to first token, KV cache occupancy with a gauge, the sampling settings and the
 // seed (the last answer's, random or fixed, so an answer can be reproduced with /set seed N).
-// The items are computed purely from the pane state; drawing lays them out in columns.
+// A server's pane shows what the server reports (tokens, speeds, first token); its KV cache is
+// the server's, one row saying so. The items are computed purely from the pane state; drawing
+// lays them out in columns.
+
+import SiroccoEngine
 
 enum StatsPanel {
     /// One labelled value, or the cache gauge.
@@ -32,23 +36,31 @@ enum StatsPanel {
         } else {
             state = "idle"
         }
-        let fraction = s.cacheCapacity > 0 ? Double(s.cacheCellsUsed) / Double(s.cacheCapacity) : 0
-        let percent = Int((fraction * 100).rounded())
+        // a server may not say how long it read the prompt: then its size alone
+        let promptSpeed = pane.isRemote && s.promptSeconds == 0 ? "" : "\(Format.oneDecimal(s.promptTokensPerSecond)) tok/s · "
         return [
-            Item(label: "model", value: pane.modelName),
+            Item(label: "model", value: pane.title),
             Item(label: "template", value: pane.templateName),
             Item(label: "state", value: state),
-            Item(label: "prompt", value: "\(Format.oneDecimal(s.promptTokensPerSecond)) tok/s · \(s.promptTokens) tok"),
+            Item(label: "prompt", value: "\(promptSpeed)\(s.promptTokens) tok"),
             Item(label: "generation", value: "\(Format.oneDecimal(s.generationTokensPerSecond)) tok/s"),
             Item(label: "answer", value: "\(s.generatedTokens) tokens" + (s.reasoningTokens > 0 ? " (\(s.reasoningTokens) thinking)" : "")),
             Item(label: "first token", value: s.timeToFirstToken > 0 ? "\(Int((s.timeToFirstToken * 1000).rounded())) ms" : "–"),
-            Item(label: "KV cells", value: "\(s.cacheCellsUsed) / \(s.cacheCapacity)"),
-            Item(label: "KV memory", value: "\(Format.mebibytes(s.cacheBytesUsed)) / \(Format.mebibytes(s.cacheBytesCapacity)) MiB"),
-            Item(label: "KV use", value: "\(percent)%", gauge: fraction),
+        ] + (pane.isRemote ? [Item(label: "KV cache", value: "remote")] : cacheItems(s)) + [
             Item(label: "temp", value: "\(Format.decimal(settings.temperature))   top-p \(Format.decimal(settings.topP))"),
             Item(label: "top-k", value: "\(settings.topK)   min-p \(Format.decimal(settings.minP))"),
             Item(label: "repeat", value: Format.decimal(settings.repeatPenalty)),
             Item(label: "seed", value: seedText(answerSeed: s.seed, answerSeedFixed: pane.answerSeedFixed, setting: settings.seed)),
+        ]
+    }
+
+    /// The local KV cache's cells, memory and gauge.
+    private static func cacheItems(_ s: GenerationStats) -> [Item] {
+        let fraction = s.cacheCapacity > 0 ? Double(s.cacheCellsUsed) / Double(s.cacheCapacity) : 0
+        return [
+            Item(label: "KV cells", value: "\(s.cacheCellsUsed) / \(s.cacheCapacity)"),
+            Item(label: "KV memory", value: "\(Format.mebibytes(s.cacheBytesUsed)) / \(Format.mebibytes(s.cacheBytesCapacity)) MiB"),
+            Item(label: "KV use", value: "\(Int((fraction * 100).rounded()))%", gauge: fraction),
         ]
     }
 
@@ -66,13 +78,14 @@ enum StatsPanel {
     }
 
     /// Which items stay when not all fit, most wanted first (the model is also in the pane title).
-    static let priority = ["state", "generation", "prompt", "KV cells", "KV use", "temp", "top-k", "answer",
+    static let priority = ["state", "generation", "prompt", "KV cells", "KV cache", "KV use", "temp", "top-k", "answer",
                            "seed", "first token", "KV memory", "repeat", "template", "model"]
 
     /// The items that fit in `capacity` slots, in their usual order.
     static func fitting(_ items: [Item], capacity: Int) -> [Item] {
         guard items.count > capacity else { return items }
-        let kept = Set(priority.prefix(max(0, capacity)))
+        let labels = Set(items.map(\.label))
+        let kept = Set(priority.filter(labels.contains).prefix(max(0, capacity)))
         return items.filter { kept.contains($0.label) }
     }
 

@@ -112,6 +112,7 @@ extension Update {
             return [.load(pane: focus, path: path)]
         case let .template(name):
             guard hasFocus else { return [] }
+            guard !state.panes[focus].isRemote else { state.inform(serverAppliesTemplate); return [] }
             guard let name else {
                 state.inform("template: \(state.panes[focus].templateName) (available: \(ChatFormat.names.joined(separator: ", ")))")
                 return []
@@ -146,16 +147,15 @@ extension Update {
             return retry(&state)
         case .edit:
             return edit(&state)
-        case let .model(reference):
+        case let .model(choice):
             if let opening = state.openingModel { state.warn("still opening \(opening) — one model at a time"); return [] }
             guard state.panes.count < ChatTUI.maximumPanes else {
                 state.warn("at most \(ChatTUI.maximumPanes) panes: /close one first")
                 return []
             }
-            // a path by its file's name (the pane's title once loaded names it so too)
-            state.openingModel = reference.contains("/") ? String(reference.split(separator: "/").last ?? "") : reference
+            state.openingModel = choice.displayName  // as the pane's title will name it once open
             state.status = nil
-            return [.openModel(reference)]
+            return [.openModel(choice)]
         case .close:
             return close(&state)
         case .toggleSendToAll:
@@ -176,7 +176,7 @@ extension Update {
         guard state.panes.count > 1 else { state.warn("the last pane stays open (/bye quits)"); return [] }
         let i = state.focus
         guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
-        let name = state.panes[i].modelName
+        let name = state.panes[i].title
         state.panes.remove(at: i)
         for j in state.panes.indices { state.panes[j].index = j }
         state.focus = min(i, state.panes.count - 1)

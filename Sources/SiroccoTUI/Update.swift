@@ -87,8 +87,8 @@ enum Effect: Equatable, Sendable {
     /// Replace the line being edited.
     case setInputText(String)
     case addHistory(String)
-    /// Load a model (a catalog name or a GGUF path) for a new pane, off the UI thread.
-    case openModel(String)
+    /// Open a model (a catalog name, a GGUF path or a server's) for a new pane, off the UI thread.
+    case openModel(PaneModel)
     /// Pane `pane` is gone: its session too, and the panes' files start anew.
     case closePane(Int)
     /// Stop the loop once the answers stop (or a short deadline passes).
@@ -104,6 +104,8 @@ enum Update {
     static let howToQuit = "Use Ctrl-D or /bye to exit."
     static let stopping = "stopping the answer…"
     static let stillAnswering = "still answering — Ctrl-C stops it first"
+    /// /template on a server's pane.
+    static let serverAppliesTemplate = "the server applies its own chat template"
 
     /// Applies `input` to `state`; returns the effects to run, in order.
     static func update(_ state: inout AppState, _ input: Input) -> [Effect] {
@@ -131,7 +133,7 @@ enum Update {
             pane.index = state.panes.count
             state.panes.append(pane)
             state.focus = pane.index
-            state.inform("pane \(pane.index + 1) opened: \(pane.modelName) (focused; Tab moves the focus)")
+            state.inform("pane \(pane.index + 1) opened: \(pane.title) (focused; Tab moves the focus)")
         case let .modelFailed(message):
             state.openingModel = nil
             state.warn(message)

@@ -213,6 +213,22 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         expectOneLineError(try runSirocco(["chat", "--template", "nope"], environment: offline), containing: "unknown chat template 'nope'")
     }
 
+    /// A URL is a server, never a catalog name to pull nor a file; this build cannot open one yet
+    /// (ChatOptions.openRemote is nil), which is one line before the terminal is taken.
+    @Test(arguments: [
+        (["chat", "--model", "http://127.0.0.1:9/v1", "--remote-model", "m", "--api-key-env", "SIROCCO_TEST_KEY"], [:]),
+        (["chat", "--resume", "--model", "https://127.0.0.1:9/v1"], [:]),
+        (["chat"], ["SIROCCO_MODEL": "http://127.0.0.1:9/v1"]),
+    ] as [([String], [String: String])])
+    func aServerURLIsNeverPulled(arguments: [String], environment: [String: String]) throws {
+        var offline = ["SIROCCO_MODELS": NSTemporaryDirectory() + "sirocco-none-\(UUID().uuidString)",
+                       "SIROCCO_PYPI_INDEX": "http://127.0.0.1:9/simple/"]
+        offline.merge(environment) { _, new in new }
+        let r = try runSirocco(arguments, environment: offline)
+        expectOneLineError(r, containing: "remote models are not available in this build")
+        #expect(!r.stderr.contains("pull") && !r.stderr.contains("No such file"), "\(r.stderr)")
+    }
+
     @Test func pullFromAnUnreachableRegistrySaysSo() throws {
         let models = NSTemporaryDirectory() + "sirocco-pull-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: models) }

@@ -334,7 +334,7 @@ struct UpdateTests {
     @Test func modelOpensAPaneOffTheUIThreadAndFocusesIt() {
         var state = runningState(panes: 1)
         #expect(feed(&state, .line("/model qwen2.5-coder:0.5b")) == [.addHistory("/model qwen2.5-coder:0.5b"),
-                                                                   .openModel("qwen2.5-coder:0.5b")])
+                                                                   .openModel(PaneModel(reference: "qwen2.5-coder:0.5b"))])
         #expect(state.openingModel == "qwen2.5-coder:0.5b" && state.isMoving)
         #expect(state.layout.panes.count == 2)  // the pane being opened has its place
         // one at a time
@@ -352,7 +352,7 @@ struct UpdateTests {
     @Test func aModelThatCannotBeOpenedIsOneLineAndChangesNothingElse() {
         var state = runningState(panes: 2)
         let before = state
-        #expect(feed(&state, .line("/model ~/models/a b.gguf")).last == .openModel("~/models/a b.gguf"))
+        #expect(feed(&state, .line("/model ~/models/a b.gguf")).last == .openModel(PaneModel(reference: "~/models/a b.gguf")))
         #expect(state.openingModel == "a b.gguf")
         feed(&state, .modelFailed("~/models/a b.gguf: No such file"))
         feed(&state, .line("/model nosuch:1b"))
@@ -366,7 +366,7 @@ struct UpdateTests {
         var state = runningState(panes: 4)
         #expect(feed(&state, .line("/model a.gguf")) == [.addHistory("/model a.gguf")])
         #expect(state.status?.text == "at most 4 panes: /close one first" && state.openingModel == nil)
-        #expect(throws: CommandError.missingArgument(command: "model", usage: "/model NAME|PATH")) {
+        #expect(throws: CommandError.missingArgument(command: "model", usage: "/model NAME|PATH|URL")) {
             try CommandParser.parse("/model")
         }
     }
