@@ -60,11 +60,17 @@ import Testing
         }
     }
 
-    @Test func clientLeavingTheQueueFreesItsPlace() async throws {
+    /// A whole answer's client is noticed at once (the connection's input ends), a stream's by the
+    /// comment written every second while it waits.
+    @Test(arguments: [false, true]) func clientLeavingTheQueueFreesItsPlace(stream: Bool) async throws {
         try await withBusyModel { server, running in
-            let waiting = try await server.openStream("/v1/completions", json: Self.endless)
+            var body = Self.endless
+            body["stream"] = stream
+            let waiting = try HTTPConnection(port: server.port)
+            waiting.send(method: "POST", path: "/v1/completions", headers: ["Content-Type": "application/json"],
+                         body: try JSONSerialization.data(withJSONObject: body))
             try await eventually("the second request waits") { server.scheduler.waitingCount == 1 }
-            waiting.connection.close()
+            waiting.close()
             try await eventually("the queue is empty again") { server.scheduler.waitingCount == 0 }
             running.connection.close()
             let next = try await server.request("POST", "/v1/completions", json: ["prompt": "Hello", "max_tokens": 2])
