@@ -18,7 +18,7 @@ var siroccoBinary: String {
     }
 }
 
-/// A `sirocco serve` process; stderr is collected.
+/// A `sirocco serve` process, stopped when dropped; stderr is collected.
 final class ServeProcess: @unchecked Sendable {
     let process = Process()
     private let errPipe = Pipe()
@@ -43,6 +43,14 @@ final class ServeProcess: @unchecked Sendable {
             self.lock.unlock()
         }
         try process.run()
+    }
+
+    /// A test that failed half-way leaves no server behind.
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     var stderr: String {
