@@ -23,10 +23,7 @@ struct ChatCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "A catalog name (pulled on first use), a GGUF file, or a server's API URL (http://host:8080/v1); repeat to compare models side by side (default: $SIROCCO_MODEL, else \(ModelCatalog.defaultChatModel)).")
     var model: [String] = []
-    @Option(help: "The server's model for every --model URL (default: the server's own choice).")
-    var remoteModel: String?
-    @Option(help: ArgumentHelp("The environment variable holding the servers' API key (never saved).", valueName: "VAR"))
-    var apiKeyEnv = "SIROCCO_API_KEY"
+    @OptionGroup var remote: RemoteOptions
     @Flag(help: "Reopen the most recent conversation.")
     var resume = false
     @Option(help: "Theme name (a file NAME.theme in ./themes, $SIROCCO_THEMES, …) or a theme file path.")
@@ -56,8 +53,8 @@ struct ChatCommand: ParsableCommand {
             do { try ChatTUI.checkValues(options) } catch let error as ChatStartError { throw CLIError(error.description) }
             // catalog names become paths, pulled first when missing (as `ollama run` does); with
             // --resume and no --model the saved chat's models are used, so nothing is pulled yet
-            options.remoteModel = remoteModel
-            options.apiKeyEnvironmentVariable = apiKeyEnv
+            options.remoteModel = remote.remoteModel
+            options.apiKeyEnvironmentVariable = remote.apiKeyEnv
             options.modelPaths = try model.map { ChatOptions.isRemote($0) ? $0 : try ModelReference.path(for: $0, pull: true) }
             let requested = ModelReference.requested(nil)
             if ChatOptions.isRemote(requested) {
@@ -67,7 +64,8 @@ struct ChatCommand: ParsableCommand {
                     : ModelCatalog.entry(named: requested).map { ModelStore.standard().path(for: $0) } ?? requested
             }
             options.resolveModel = { try ModelReference.path(for: $0, pull: false) }  // /model: no pull inside the UI
-            // options.openRemote stays nil until SiroccoRemote's RemoteSession is wired in: a URL is then one error line
+            let open = remote.opener()
+            options.openRemote = { url, model, chat in try open(url, model, chat.settings, chat.systemPrompt) }
             options.missingDefaultModelHint = "the default model \(requested) is not in \(options.defaultModelPath); run sirocco pull \(requested) or pass --model NAME|PATH"
             let status: Int32
             do { status = try ChatTUI.run(options) } catch let error as ChatStartError {

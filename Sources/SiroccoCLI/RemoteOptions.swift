@@ -26,19 +26,26 @@ struct RemoteOptions: ParsableArguments {
         ProcessInfo.processInfo.environment[apiKeyEnv].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    func endpoint(_ url: String) throws -> RemoteEndpoint {
-        do { return try RemoteEndpoint(url: url, apiKey: apiKey, idleTimeout: remoteTimeout) } catch {
-            throw CLIError("\(error)")
-        }
+    /// A session on the server at `url` (its model list asked for first) on `--remote-model`, or
+    /// a one-line error.
+    func open(_ url: String, settings: SamplerSettings, systemPrompt: String?) throws -> RemoteSession {
+        try opener()(url, remoteModel, settings, systemPrompt)
     }
 
-    /// A session on the server at `url` (its model list asked for first), or a one-line error.
-    func open(_ url: String, settings: SamplerSettings, systemPrompt: String?) throws -> RemoteSession {
-        let endpoint = try endpoint(url)
-        do {
-            return try RemoteSession.open(endpoint: endpoint, model: remoteModel, systemPrompt: systemPrompt, settings: settings)
-        } catch {
-            throw CLIError("\(endpoint.baseURL): \(error)")
+    /// Opens sessions on servers for the chat (its panes, /model URL), with these options' key and
+    /// timeout; errors are one line naming the server.
+    func opener() -> @Sendable (_ url: String, _ model: String?, _ settings: SamplerSettings, _ systemPrompt: String?) throws -> RemoteSession {
+        let apiKey = self.apiKey, idleTimeout = remoteTimeout
+        return { url, model, settings, systemPrompt in
+            let endpoint: RemoteEndpoint
+            do { endpoint = try RemoteEndpoint(url: url, apiKey: apiKey, idleTimeout: idleTimeout) } catch {
+                throw CLIError("\(error)")
+            }
+            do {
+                return try RemoteSession.open(endpoint: endpoint, model: model, systemPrompt: systemPrompt, settings: settings)
+            } catch {
+                throw CLIError("\(endpoint.baseURL): \(error)")
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ struct Sirocco: ParsableCommand {
         commandName: "sirocco",
         abstract: "Chat with local language models in the terminal, on Sirocco's own inference engine.",
         subcommands: [ChatCommand.self, RunCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self, RenderCommand.self,
-                      TokenizeCommand.self, InfoCommand.self, BenchCommand.self, PerplexityCommand.self],
+                      TokenizeCommand.self, InfoCommand.self, BenchCommand.self, PerplexityCommand.self, ServeCommand.self],
         defaultSubcommand: ChatCommand.self
     )
 

@@ -213,8 +213,8 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         expectOneLineError(try runSirocco(["chat", "--template", "nope"], environment: offline), containing: "unknown chat template 'nope'")
     }
 
-    /// A URL is a server, never a catalog name to pull nor a file; this build cannot open one yet
-    /// (ChatOptions.openRemote is nil), which is one line before the terminal is taken.
+    /// A URL is a server, never a catalog name to pull nor a file: without a terminal the chat
+    /// stops at that, in one line, having pulled nothing.
     @Test(arguments: [
         (["chat", "--model", "http://127.0.0.1:9/v1", "--remote-model", "m", "--api-key-env", "SIROCCO_TEST_KEY"], [:]),
         (["chat", "--resume", "--model", "https://127.0.0.1:9/v1"], [:]),
@@ -225,8 +225,20 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
                        "SIROCCO_PYPI_INDEX": "http://127.0.0.1:9/simple/"]
         offline.merge(environment) { _, new in new }
         let r = try runSirocco(arguments, environment: offline)
-        expectOneLineError(r, containing: "remote models are not available in this build")
+        expectOneLineError(r, containing: "sirocco chat needs a terminal")
         #expect(!r.stderr.contains("pull") && !r.stderr.contains("No such file"), "\(r.stderr)")
+    }
+
+    /// `run` on a server that is not there, and the commands that need a local model given a URL.
+    @Test func aServerURLThatCannotBeReachedIsOneLine() throws {
+        expectOneLineError(try runSirocco(["run", "--model", "http://127.0.0.1:9/v1", "-p", "hi"]),
+                           containing: "http://127.0.0.1:9/v1: cannot connect to 127.0.0.1:9: connection refused")
+        expectOneLineError(try runSirocco(["run", "--model", "http://127.0.0.1:9/v1", "--raw", "-p", "hi"]),
+                           containing: "--raw needs a local model")
+        for command in ["info", "tokenize", "bench"] {
+            expectOneLineError(try runSirocco([command, "--model", "http://127.0.0.1:9/v1"] + (command == "tokenize" ? ["hi"] : [])),
+                               containing: "this command needs a local model")
+        }
     }
 
     @Test func pullFromAnUnreachableRegistrySaysSo() throws {

@@ -2,19 +2,14 @@
 
 import Foundation
 @testable import SiroccoEngine
+import TestSupport
 
 enum ReferenceModel {
     /// Where `sirocco pull` puts models.
-    static var directory: String {
-        let env = ProcessInfo.processInfo.environment
-        return env["SIROCCO_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache/sirocco/models"
-    }
+    static var directory: String { TestModelFiles.directory }
 
     /// The tests' model (SmolLM2, `sirocco pull smollm2:135m`): $SIROCCO_MODEL, else its place in the models folder.
-    static var path: String {
-        if let p = ProcessInfo.processInfo.environment["SIROCCO_MODEL"], !p.isEmpty { return p }
-        return directory + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
+    static var path: String { TestModelFiles.smolLM2 }
 
     static var gemmaPath: String { directory + "/gemma-3-270m-q4_k_m.gguf" }
 

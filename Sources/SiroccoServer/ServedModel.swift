@@ -1,0 +1,55 @@
+// ServedModel: one model the server answers for — its id in requests, its chat format, and the
+// InferenceContext its scheduler generates with — and how a request's messages or raw prompt
+// become prompt tokens that fit its context.
+
+import Foundation
+import SiroccoEngine
+
+/// A model served under an id (a catalog name or a file name), with its own context.
+public final class ServedModel: Sendable {
+    /// The `model` requests name, listed by `GET /v1/models`.
+    public let id: String
+    public let model: Model
+    /// The context's length in tokens: prompt and answer together.
+    public let contextLength: Int
+    let context: InferenceContext
+    let format: ChatFormat
+    /// When the model file was last changed (the list's `created`), seconds since 1970.
+    let created: Int
+
+    /// Prepares `model` to be served as `id`: a context of `contextLength` tokens on `threads`
+    /// threads; throws when the cache type does not fit the model.
+    public init(id: String, model: Model, contextLength: Int, threads: Int, cacheType: KVCacheType = .f16) throws {
+        self.id = id
+        self.model = model
+        self.contextLength = contextLength
+        context = try InferenceContext(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
+        format = ChatFormat.forModel(model)
+        let modified = (try? FileManager.default.attributesOfItem(atPath: model.file.path)[.modificationDate]) as? Date
+        created = Int((modified ?? Date()).timeIntervalSince1970)
+    }
+
+    /// The prompt tokens of a conversation in the model's chat format.
+    func chatPrompt(_ messages: [ChatMessage]) throws(APIError) -> [TokenID] {
+        let tokens: [TokenID]
+        do { tokens = try format.promptTokens(messages, tokenizer: model.tokenizer) } catch {
+            throw .badRequest("The messages cannot be rendered with \(id)'s chat format: \(error)", code: "invalid_messages")
+        }
+        return try fitting(tokens)
+    }
+
+    /// The tokens of a raw prompt (BOS as the vocabulary asks; special tokens in the text parsed).
+    func textPrompt(_ text: String) throws(APIError) -> [TokenID] {
+        try fitting(model.tokenizer.encode(text, addSpecial: true, parseSpecial: true))
+    }
+
+    /// `tokens` if they leave room for at least one generated token.
+    private func fitting(_ tokens: [TokenID]) throws(APIError) -> [TokenID] {
+        guard !tokens.isEmpty else { throw .badRequest("The prompt is empty", code: "empty_prompt") }
+        guard tokens.count < contextLength else {
+            throw .badRequest("The prompt is \(tokens.count) tokens, but \(id)'s context holds \(contextLength) tokens (prompt and answer together); shorten the prompt or serve with a larger --ctx-size",
+                              code: "context_length_exceeded")
+        }
+        return tokens
+    }
+}
