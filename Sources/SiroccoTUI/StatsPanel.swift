@@ -24,7 +24,7 @@ enum StatsPanel {
         let settings = pane.settings
         let state: String
         if pane.streaming {
-            state = pane.waitingForFirstToken ? "reading prompt…" : "answering…"
+            state = pane.waitingForFirstToken ? (pane.isRemote ? "waiting for the server…" : "reading prompt…") : "answering…"
         } else if let stop = pane.lastStop {
             switch stop {
             case .endOfGeneration: state = "idle (answer complete)"

@@ -122,7 +122,10 @@ struct RemoteSessionTests {
         let server = try FaultServer { _ in [] }
         let s = try session(server)
         server.stop()
+        let clock = ContinuousClock()
+        let start = clock.now
         let (_, _, error) = ask(s)
+        #expect(clock.now - start < .seconds(1))  // said at once, not retried until the connect timeout
         #expect(error as? RemoteError == .connectionRefused(host: "127.0.0.1:\(server.port)"), "\(String(describing: error))")
         #expect(s.messages.isEmpty)  // nothing arrived: the message is not half in the conversation
         #expect("\(error!)".contains("connection refused"))

@@ -71,6 +71,13 @@ struct RemotePaneTests {
         #expect(StatsPanel.items(for: pane).first { $0.label == "prompt" }?.value == "400.0 tok/s · 100 tok")
     }
 
+    @Test func beforeItsFirstTokenARemotePaneWaitsForTheServer() {
+        var pane = EventLoop.pane(0, for: ScriptedBackend())
+        pane.streaming = true
+        pane.waitingForFirstToken = true
+        #expect(StatsPanel.items(for: pane).first { $0.label == "state" }?.value == "waiting for the server…")
+    }
+
     @Test func aShortPanelKeepsTheRemoteCacheRow() {
         let pane = EventLoop.pane(0, for: ScriptedBackend())
         let kept = StatsPanel.fitting(StatsPanel.items(for: pane), capacity: 5).map(\.label)
