@@ -20,7 +20,11 @@ extension RunCommand {
         let result: GenerationResult
         do {
             result = try session.respond(to: prompt, seed: nil) { event in
-                if case let .text(piece) = event { out.write(Data(piece.utf8)) }
+                switch event {
+                case let .text(piece): out.write(Data(piece.utf8))
+                case let .notice(text): FileHandle.standardError.write(Data("sirocco: \(TerminalText.escaped(text))\n".utf8))
+                case .progress, .finished: break
+                }
             }
         } catch {
             out.write(Data("\n".utf8))

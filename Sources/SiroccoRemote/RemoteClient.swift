@@ -171,8 +171,10 @@ public struct RemoteClient: Sendable {
             switch status {
             case 401, 403: throw RemoteError.unauthorized(status: status, message: message)
             case 404 where model != nil: throw RemoteError.modelNotFound(model: model!, message: message)
-            case 429:
-                throw RemoteError.rateLimited(message: message, retryAfter: headers.first(name: "Retry-After").flatMap { Int($0) })
+            case 429, 503:
+                let retryAfter = headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                if status == 503 && retryAfter == nil { throw RemoteError.http(status: status, message: message) }
+                throw RemoteError.rateLimited(status: status, message: message, retryAfter: retryAfter)
             default: throw RemoteError.http(status: status, message: message)
             }
         }

@@ -12,8 +12,9 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     /// 401 or 403.
     case unauthorized(status: Int, message: String?)
     case modelNotFound(model: String, message: String?)
-    /// 429; `retryAfter`: the seconds the server asked to wait, when it said.
-    case rateLimited(message: String?, retryAfter: Int?)
+    /// 429, or 503 with a Retry-After: the server refused the request for now; `retryAfter`: the
+    /// seconds it asked to wait, when it said.
+    case rateLimited(status: Int, message: String?, retryAfter: Int?)
     /// Any other status that is not a success.
     case http(status: Int, message: String?)
     /// A stream or body that is not the API's JSON.
@@ -40,8 +41,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
             return "the server refused the request (\(status)\(Self.detail(message))): check the API key (the environment variable --api-key-env names)"
         case let .modelNotFound(model, message):
             return "the server has no model '\(TerminalText.escaped(model))' (404\(Self.detail(message)))"
-        case let .rateLimited(message, retryAfter):
-            return "the server is busy or rate-limiting (429\(Self.detail(message)))"
+        case let .rateLimited(status, message, retryAfter):
+            return "the server is busy or rate-limiting (\(status)\(Self.detail(message)))"
                 + (retryAfter.map { ": try again in \($0) s" } ?? "")
         case let .http(status, message):
             return "the server answered \(status)\(Self.detail(message))"

@@ -120,10 +120,26 @@ public final class RemoteSession: ChatBackend, @unchecked Sendable {
                                          stop: _stopStrings, stream: true, extendedSampling: extendedSampling)
         }
         var answer = StreamedAnswer(seed: request.settings.seed)
-        let outcome = stream(request) { chunk in
-            for piece in answer.take(chunk) { onEvent(.text(piece)) }
-            locked { _lastStats = answer.stats }
-            onEvent(.progress(answer.stats))
+        var outcome: Outcome
+        var retries = 0
+        while true {
+            outcome = stream(request) { chunk in
+                for piece in answer.take(chunk) { onEvent(.text(piece)) }
+                locked { _lastStats = answer.stats }
+                onEvent(.progress(answer.stats))
+            }
+            // a refusal that says when to come back: nothing was answered, so asking again is safe
+            guard case let .failed(error) = outcome, answer.text.isEmpty, retries < Self.maxRetries,
+                  case let .rateLimited(status, _, retryAfter?) = error as? RemoteError,
+                  retryAfter <= Self.longestRetryWait else { break }
+            retries += 1
+            let wait = max(1, retryAfter)
+            onEvent(.notice("the server is busy (\(status)): asking again in \(wait) s (\(retries) of \(Self.maxRetries))"))
+            guard pause(seconds: wait) else {
+                outcome = .cancelled
+                break
+            }
+            answer = StreamedAnswer(seed: request.settings.seed)
         }
         let stop: StopReason
         switch outcome {
@@ -182,6 +198,20 @@ public final class RemoteSession: ChatBackend, @unchecked Sendable {
     }
 
     // MARK: streaming
+
+    /// Times a refused request is sent again, and the longest wait the server may ask for.
+    static let maxRetries = 2
+    static let longestRetryWait = 10
+
+    /// Waits `seconds` unless the answer is cancelled first (false then).
+    private func pause(seconds: Int) -> Bool {
+        let end = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < end {
+            if cancelled.load(ordering: .acquiring) { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return !cancelled.load(ordering: .acquiring)
+    }
 
     private enum Outcome {
         case finished(reason: String?)

@@ -191,6 +191,8 @@ struct AppState: Equatable, Sendable {
             panes[index].stats = stats
             panes[index].lastStop = reason
             panes[index].waitingForFirstToken = false
+        case let .notice(text):
+            panes[index].append(.notice, TerminalText.escaped(text))
         }
     }
 }

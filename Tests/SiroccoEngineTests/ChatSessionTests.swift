@@ -89,6 +89,7 @@ import Testing
                 finish = reason
                 #expect(stats.generationTokensPerSecond > 0 && stats.promptTokensPerSecond > 0)
                 #expect(stats.cacheCellsUsed > 0 && stats.cacheCellsUsed <= stats.cacheCapacity && stats.cacheBytesUsed > 0)
+            case let .notice(text): Issue.record("the engine sent a notice: \(text)")
             }
         }
         #expect(!text.isEmpty && progress > 1 && finish != nil)

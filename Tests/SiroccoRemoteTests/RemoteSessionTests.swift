@@ -4,6 +4,7 @@
 // `RemoteError` with the partial answer kept. Cancelling closes the request.
 
 import Foundation
+import Synchronization
 import SiroccoEngine
 import Testing
 import TestSupport
@@ -192,10 +193,44 @@ struct RemoteSessionTests {
     }
 
     @Test func rateLimitingSaysWhenToTryAgain() throws {
-        let server = try FaultServer { _ in FaultServer.json(429, #"{"error":{"message":"slow down"}}"#, headers: ["Retry-After": "3"]) }
+        let server = try FaultServer { _ in FaultServer.json(429, #"{"error":{"message":"slow down"}}"#, headers: ["Retry-After": "30"]) }
         let (_, _, error) = ask(try session(server))
-        #expect(error as? RemoteError == .rateLimited(message: "slow down", retryAfter: 3))
-        #expect("\(error!)".contains("try again in 3 s"))
+        #expect(error as? RemoteError == .rateLimited(status: 429, message: "slow down", retryAfter: 30))
+        #expect("\(error!)".contains("try again in 30 s"))
+        #expect(server.requests.count == 1)  // a long wait is the user's to make
+    }
+
+    /// A server that refuses for a second (429, or 503 with Retry-After) is asked again, saying so;
+    /// twice at most.
+    @Test(arguments: [429, 503])
+    func aShortRefusalIsRetriedVisibly(status: Int) throws {
+        let refusals = Mutex(0)
+        let server = try FaultServer { _ in
+            let refused = refusals.withLock { n in
+                n += 1
+                return n <= 1
+            }
+            return refused ? FaultServer.json(status, #"{"error":{"message":"queue full"}}"#, headers: ["Retry-After": "1"])
+                : FaultServer.answer(["Fine."])
+        }
+        let s = try session(server)
+        let (pieces, events, error) = ask(s)
+        #expect(error == nil && pieces == ["Fine."])
+        #expect(events.first == .notice("the server is busy (\(status)): asking again in 1 s (1 of 2)"))
+        #expect(server.requests.count == 2)
+
+        let always = try FaultServer { _ in FaultServer.json(status, #"{"error":{"message":"busy"}}"#, headers: ["Retry-After": "1"]) }
+        let (_, failedEvents, failure) = ask(try session(always))
+        #expect(failure as? RemoteError == .rateLimited(status: status, message: "busy", retryAfter: 1))
+        #expect(failedEvents.count { if case .notice = $0 { true } else { false } } == 2)
+        #expect(always.requests.count == 3)
+    }
+
+    @Test func aServiceUnavailableWithoutRetryAfterIsNotRetried() throws {
+        let server = try FaultServer { _ in FaultServer.json(503, #"{"error":{"message":"loading model"}}"#) }
+        let (_, _, error) = ask(try session(server))
+        #expect(error as? RemoteError == .http(status: 503, message: "loading model"))
+        #expect(server.requests.count == 1)
     }
 
     @Test(arguments: [500, 503])

@@ -71,6 +71,15 @@ struct RemotePaneTests {
         #expect(StatsPanel.items(for: pane).first { $0.label == "prompt" }?.value == "400.0 tok/s · 100 tok")
     }
 
+    @Test func aRetryNoticeShowsInThePaneBeforeTheAnswer() {
+        var state = RemotePaneTests.remoteChat(ScriptedBackend())
+        state.apply(.notice("the server is busy (429): asking again in 1 s (1 of 2)\u{1B}[2J"), toPane: 0)
+        state.apply(.text("Fine."), toPane: 0)
+        let entries = state.panes[0].entries.suffix(2)
+        #expect(entries.map(\.kind) == [.notice, .assistant])
+        #expect(entries.first?.text == "the server is busy (429): asking again in 1 s (1 of 2)\\x1B[2J")
+    }
+
     @Test func beforeItsFirstTokenARemotePaneWaitsForTheServer() {
         var pane = EventLoop.pane(0, for: ScriptedBackend())
         pane.streaming = true

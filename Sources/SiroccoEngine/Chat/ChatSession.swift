@@ -184,7 +184,7 @@ public final class ChatSession: @unchecked Sendable {
             onEvent: { [unowned self] event in
                 switch event {
                 case let .progress(s), let .finished(_, s): self.locked { self._lastStats = s }
-                case .text: break
+                case .text, .notice: break
                 }
                 onEvent(event)
             })

@@ -8,4 +8,6 @@ public enum GenerationEvent: Sendable, Equatable {
     case progress(GenerationStats)
     /// The answer is over: why, and the final statistics.
     case finished(StopReason, GenerationStats)
+    /// Something the user should see that is not the answer (a remote backend retrying).
+    case notice(String)
 }
