@@ -2,6 +2,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `sirocco` binary (next to the test bundle in .build/<config>/).
 /// With `shell`, runs that `sh -c` script instead, with `$0` the binary and `arguments` after it.
@@ -239,6 +240,36 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
             expectOneLineError(try runSirocco([command, "--model", "http://127.0.0.1:9/v1"] + (command == "tokenize" ? ["hi"] : [])),
                                containing: "this command needs a local model")
         }
+    }
+
+    /// Ctrl-C while a remote answer streams closes the request: what arrived stays on stdout, the
+    /// stats say it was cancelled, the exit status is 130.
+    @Test func interruptingARemoteAnswerKeepsWhatArrived() throws {
+        let server = try FaultServer { request in
+            request.path.hasSuffix("/models") ? FaultServer.models(["slow"]) : FaultServer.answer((0..<400).map { "w\($0) " }, pause: 0.02)
+        }
+        defer { server.stop() }
+        let process = Process()
+        process.executableURL = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("sirocco")
+        process.arguments = ["run", "--model", server.baseURL, "-p", "Go on."]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var received = Data()
+        while !String(decoding: received, as: UTF8.self).contains("w3 ") {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            received += chunk
+        }
+        process.interrupt()
+        received += out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let text = String(decoding: received, as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(errors)")
+        #expect(text.hasPrefix("w0 w1 w2 w3 ") && !text.contains("w399"))
+        #expect(errors.contains("stop: cancelled") && errors.contains("kv cache: on the server (127.0.0.1:\(server.port))"), "\(errors)")
     }
 
     @Test func pullFromAnUnreachableRegistrySaysSo() throws {
