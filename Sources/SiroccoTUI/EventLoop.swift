@@ -258,11 +258,11 @@ final class EventLoop {
             dispatch(.modelFailed(message))
         case let .generation(pane, event):
             dispatch(.generation(pane: pane, event))
-        case let .turnEnded(i, error):
+        case let .turnEnded(i, error, messageKept):
             guard sessions.indices.contains(i) else { return }
             let session = sessions[i]
             let formatNotice = (session as? ChatSession)?.format.takeNotice()
-            dispatch(.turnEnded(TurnEnd(pane: i, error: error, formatNotice: formatNotice,
+            dispatch(.turnEnded(TurnEnd(pane: i, error: error, messageKept: messageKept, formatNotice: formatNotice,
                                         droppedMessages: session.droppedMessages)))
         case let .cacheRestored(i, tokens, seconds):
             guard sessions.indices.contains(i) else { return }
