@@ -83,6 +83,13 @@ struct RemotePaneTests {
         #expect(StatsPanel.items(for: pane).first { $0.label == "prompt" }?.value == "400.0 tok/s · 100 tok")
     }
 
+    @Test func aPromptSizeTheServerDoesNotGiveIsNotShownAsZero() {
+        var pane = EventLoop.pane(0, for: ScriptedBackend())
+        pane.stats.promptSeconds = 0.04  // the time to the first token: the stream has no usage
+        pane.stats.generatedTokens = 40
+        #expect(StatsPanel.items(for: pane).first { $0.label == "prompt" }?.value == "–")
+    }
+
     @Test func aShortPanelKeepsTheRemoteCacheRow() {
         let pane = EventLoop.pane(0, for: ScriptedBackend())
         let kept = StatsPanel.fitting(StatsPanel.items(for: pane), capacity: 5).map(\.label)
