@@ -33,8 +33,10 @@ extension RunCommand {
         out.write(Data("\n".utf8))
         if !quiet {
             let s = result.stats
-            let report = String(format: "\nprompt: %d tokens | generation: %d tokens, %.1f tokens/s | first token: %.0f ms | stop: %@ | kv cache: on the server (%@) | model: %@\n",
-                                s.promptTokens, s.generatedTokens, s.generationTokensPerSecond, s.timeToFirstToken * 1000,
+            // a server that sends no usage (llama_cpp.server) leaves the prompt's size unknown
+            let prompt = s.promptTokens > 0 ? "\(s.promptTokens) tokens" : "–"
+            let report = String(format: "\nprompt: %@ | generation: %d tokens, %.1f tokens/s | first token: %.0f ms | stop: %@ | kv cache: on the server (%@) | model: %@\n",
+                                prompt, s.generatedTokens, s.generationTokensPerSecond, s.timeToFirstToken * 1000,
                                 result.stop.rawValue, session.client.endpoint.host, TerminalText.escaped(session.model))
             FileHandle.standardError.write(Data(report.utf8))
         }

@@ -49,7 +49,8 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         if extendedSampling {
             json["top_k"] = settings.topK
             json["min_p"] = Double(settings.minP)
-            if settings.repeatPenalty != 1 { json["repeat_penalty"] = Double(settings.repeatPenalty) }
+            // even when off (1): llama-cpp-python's server applies 1.1 to a request without it
+            json["repeat_penalty"] = Double(settings.repeatPenalty)
         }
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
     }

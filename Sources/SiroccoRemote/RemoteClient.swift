@@ -227,7 +227,8 @@ public struct RemoteClient: Sendable {
             configuration.redirectConfiguration = .disallow
             configuration.timeout = .init(connect: .milliseconds(Int64(connect * 1000)), read: .milliseconds(Int64(idle * 1000)))
             configuration.decompression = .disabled
-            // a refused connection is said at once (the user retries), not retried until the connect timeout
+            // a refused connection fails the request at once: retried, it would fail only when the
+            // connect timeout ends (10 s for a server that is simply not running)
             configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[key] = client

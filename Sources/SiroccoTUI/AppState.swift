@@ -48,6 +48,9 @@ struct PaneState: Equatable, Sendable {
     var contextLength = 4096
     /// This pane's last answer was to a message other panes answered too (the comparison line).
     var compared = false
+    /// The last message failed before the session took it (a server that could not be reached):
+    /// /retry sends it as a new message and /edit has nothing to take back.
+    var lastMessageUnsent = false
 
     /// What a server's pane shows as its template.
     static let serverTemplate = "the server's"
@@ -72,6 +75,7 @@ struct PaneState: Equatable, Sendable {
         scrollTop = nil
         lastStop = nil
         answerSeedFixed = settings.seed != nil
+        lastMessageUnsent = false
     }
 
     /// Adds streamed text to the answer being written (starting it if needed).
@@ -90,6 +94,7 @@ struct PaneState: Equatable, Sendable {
     /// `reasoningTokens[i]`: the tokens of message i's reasoning block (shown when it is folded).
     mutating func replaceTranscript(with messages: [ChatMessage], reasoningTokens: [Int] = []) {
         entries = []
+        lastMessageUnsent = false
         for (i, m) in messages.enumerated() {
             switch m.role {
             case "user": append(.user, m.content)

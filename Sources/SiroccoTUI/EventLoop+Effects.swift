@@ -11,11 +11,11 @@ extension EventLoop {
     func run(_ effect: Effect) {
         switch effect {
         case let .startAnswer(i, text):
-            answer(pane: i) { session, onEvent in try session.respond(to: text, seed: nil, onEvent: onEvent) }
+            answer(pane: i) { session, onEvent in try EventLoop.respond(session, to: text, seed: nil, onEvent: onEvent) }
         case let .retryAnswer(i):
             answer(pane: i) { session, onEvent in
                 guard let text = try session.takeBackLastExchange() else { throw RetryError.nothingToRetry }
-                return try session.respond(to: text, seed: SamplerChain.randomSeed(), onEvent: onEvent)
+                return try EventLoop.respond(session, to: text, seed: SamplerChain.randomSeed(), onEvent: onEvent)
             }
         case let .takeBackExchange(i):
             guard let session = session(i) else { return }
@@ -116,9 +116,22 @@ extension EventLoop {
             do {
                 _ = try turn(session) { event in queue.post(.generation(pane: i, event)) }
                 queue.post(.turnEnded(pane: i, error: nil))
+            } catch let failed as FailedTurn {
+                queue.post(.turnEnded(pane: i, error: EventLoop.message(failed.error), messageKept: failed.messageKept))
             } catch {
                 queue.post(.turnEnded(pane: i, error: EventLoop.message(error)))
             }
+        }
+    }
+
+    /// `session.respond`, its failure a `FailedTurn` that says whether the session kept the message.
+    static func respond(_ session: any ChatBackend, to text: String, seed: UInt64?,
+                        onEvent: (GenerationEvent) -> Void) throws -> GenerationResult {
+        let before = session.messages.count
+        do {
+            return try session.respond(to: text, seed: seed, onEvent: onEvent)
+        } catch {
+            throw FailedTurn(error: error, messageKept: session.messages.count > before)
         }
     }
 
@@ -151,6 +164,13 @@ extension EventLoop {
         }
         if withCache { saveCache(pane: i, forConversation: path, pruneStore: true) }
     }
+}
+
+/// An answer that failed, and whether its message stayed in the conversation (a server that
+/// could not be reached keeps nothing; a partial answer keeps both).
+struct FailedTurn: Error {
+    let error: Error
+    let messageKept: Bool
 }
 
 /// Why a /retry could not run (the session had no message to answer again).

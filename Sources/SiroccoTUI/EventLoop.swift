@@ -258,11 +258,11 @@ final class EventLoop {
             dispatch(.modelFailed(message))
         case let .generation(pane, event):
             dispatch(.generation(pane: pane, event))
-        case let .turnEnded(i, error):
+        case let .turnEnded(i, error, messageKept):
             guard sessions.indices.contains(i) else { return }
             let session = sessions[i]
             let formatNotice = (session as? ChatSession)?.format.takeNotice()
-            dispatch(.turnEnded(TurnEnd(pane: i, error: error, formatNotice: formatNotice,
+            dispatch(.turnEnded(TurnEnd(pane: i, error: error, messageKept: messageKept, formatNotice: formatNotice,
                                         droppedMessages: session.droppedMessages)))
         case let .cacheRestored(i, tokens, seconds):
             guard sessions.indices.contains(i) else { return }
@@ -279,7 +279,7 @@ final class EventLoop {
         switch session.location {
         case let .remote(baseURL, model):
             // names the server chose: shown, never interpreted by the terminal
-            pane = PaneState(index: i, modelName: TerminalText.escaped(model), modelPath: baseURL,
+            pane = PaneState(index: i, modelName: TerminalText.escaped(EventLoop.remoteDisplayName(model)), modelPath: baseURL,
                              templateName: PaneState.serverTemplate, threads: 0)
             pane.host = session.location.host.map(TerminalText.escaped)
         case let .local(path):
@@ -374,6 +374,15 @@ final class EventLoop {
     static func displayName(_ model: Model) -> String {
         let stem = URL(fileURLWithPath: model.file.path).deletingPathExtension().lastPathComponent
         return stem.isEmpty ? model.config.name : stem
+    }
+
+    /// A server's model as a pane names it: an id that is a file's path (llama.cpp's servers list
+    /// the path they loaded unless given an alias) by the file's name, so that the title keeps the
+    /// host; /show info gives the whole id.
+    static func remoteDisplayName(_ model: String) -> String {
+        guard model.hasPrefix("/") || model.lowercased().hasSuffix(".gguf"),
+              let name = model.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last else { return model }
+        return String(name)
     }
 
     /// The note a pane on a base model opens with.

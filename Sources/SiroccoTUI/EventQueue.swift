@@ -15,8 +15,9 @@ enum EngineEvent: @unchecked Sendable {
     case modelOpenFailed(String)
     /// A streaming event of pane `pane`'s answer.
     case generation(pane: Int, GenerationEvent)
-    /// Pane `pane`'s turn is over (the answer is in its session), or failed with a message.
-    case turnEnded(pane: Int, error: String?)
+    /// Pane `pane`'s turn is over (the answer is in its session), or failed with a message;
+    /// `messageKept`: the session kept the message sent (false: it failed before the backend took it).
+    case turnEnded(pane: Int, error: String?, messageKept: Bool = true)
     /// Pane `pane`'s KV cache was restored from its file: `tokens` of the conversation (0: the file
     /// did not fit it), in `seconds`.
     case cacheRestored(pane: Int, tokens: Int, seconds: Double)
@@ -30,7 +31,7 @@ enum EngineEvent: @unchecked Sendable {
         switch self {
         case .loaded, .loadFailed, .modelOpened, .modelOpenFailed: return self
         case let .generation(i, event): return moved(i).map { .generation(pane: $0, event) }
-        case let .turnEnded(i, error): return moved(i).map { .turnEnded(pane: $0, error: error) }
+        case let .turnEnded(i, error, kept): return moved(i).map { .turnEnded(pane: $0, error: error, messageKept: kept) }
         case let .cacheRestored(i, tokens, seconds): return moved(i).map { .cacheRestored(pane: $0, tokens: tokens, seconds: seconds) }
         case let .cacheFailed(i, message): return moved(i).map { .cacheFailed(pane: $0, message: message) }
         }

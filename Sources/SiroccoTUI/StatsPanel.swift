@@ -36,13 +36,15 @@ enum StatsPanel {
         } else {
             state = "idle"
         }
-        // a server may not say how long it read the prompt: then its size alone
+        // a server may not say how long it read the prompt (then its size alone), or not even its
+        // size (llama_cpp.server sends no usage): then nothing
         let promptSpeed = pane.isRemote && s.promptSeconds == 0 ? "" : "\(Format.oneDecimal(s.promptTokensPerSecond)) tok/s · "
+        let prompt = pane.isRemote && s.promptTokens == 0 ? "–" : "\(promptSpeed)\(s.promptTokens) tok"
         return [
             Item(label: "model", value: pane.title),
             Item(label: "template", value: pane.templateName),
             Item(label: "state", value: state),
-            Item(label: "prompt", value: "\(promptSpeed)\(s.promptTokens) tok"),
+            Item(label: "prompt", value: prompt),
             Item(label: "generation", value: "\(Format.oneDecimal(s.generationTokensPerSecond)) tok/s"),
             Item(label: "answer", value: "\(s.generatedTokens) tokens" + (s.reasoningTokens > 0 ? " (\(s.reasoningTokens) thinking)" : "")),
             Item(label: "first token", value: s.timeToFirstToken > 0 ? "\(Int((s.timeToFirstToken * 1000).rounded())) ms" : "–"),

@@ -100,6 +100,7 @@ extension Update {
                 state.panes[i].entries = []
                 state.panes[i].scrollTop = nil
                 state.panes[i].lastStop = nil
+                state.panes[i].lastMessageUnsent = false
             }
             state.compare([])
             state.inform("new conversation (the previous one stays saved)")
@@ -187,7 +188,8 @@ extension Update {
     }
 
     /// /retry: each target pane's last answer is dropped and its last message answered again,
-    /// from a new random seed (the prompt is in the KV cache: only its last token is evaluated).
+    /// from a new random seed (the prompt is in the KV cache: only its last token is evaluated);
+    /// a message the session never took is sent again.
     private static func retry(_ state: inout AppState) -> [Effect] {
         guard !state.anyStreaming else { state.warn(stillAnswering); return [] }
         let panes = state.targetPanes.filter { state.panes[$0].lastUserEntry != nil }
@@ -195,8 +197,10 @@ extension Update {
         state.compare(panes)
         return panes.map { i in
             let last = state.panes[i].lastUserEntry!
+            let unsent = state.panes[i].lastMessageUnsent
             state.panes[i].entries.removeSubrange((last + 1)...)
             state.panes[i].startAnswer()
+            if unsent { return .startAnswer(pane: i, text: state.panes[i].entries[last].text) }
             state.panes[i].answerSeedFixed = false
             return .retryAnswer(pane: i)
         }
@@ -215,12 +219,14 @@ extension Update {
             state.panes[i].lastUserEntry.map { state.panes[i].entries[$0].text == text } ?? false
         }
         state.compare([])
+        let taken = panes.filter { !state.panes[$0].lastMessageUnsent }  // the others' sessions do not have it
         for i in panes {
             state.panes[i].entries.removeSubrange(state.panes[i].lastUserEntry!...)
             state.panes[i].scrollTop = nil
             state.panes[i].lastStop = nil
+            state.panes[i].lastMessageUnsent = false
         }
         state.inform("the last message is back in the input line: change it and press Enter")
-        return panes.map { .takeBackExchange(pane: $0) } + [.setInputText(text)]
+        return taken.map { .takeBackExchange(pane: $0) } + [.setInputText(text)]
     }
 }

@@ -53,6 +53,9 @@ struct TurnEnd: Equatable, Sendable {
     var pane: Int
     /// Why the turn failed, as one line (nil: the answer is in the session).
     var error: String?
+    /// Whether the session kept the message sent: false when it failed before the backend took it
+    /// (a server that could not be reached keeps nothing of the exchange).
+    var messageKept = true
     /// What the chat format has to say once (a template that fell back to a built-in one).
     var formatNotice: String?
     /// Messages dropped from the start of the conversation because the context was full.
@@ -257,6 +260,7 @@ enum Update {
         state.panes[i].streaming = false
         state.panes[i].waitingForFirstToken = false
         if let error = end.error { state.panes[i].append(.error, error) }
+        state.panes[i].lastMessageUnsent = !end.messageKept
         switch state.panes[i].lastStop {
         case .cancelled?: state.panes[i].append(.notice, "stopped (the partial answer is kept)")
         case .maxTokens?: state.panes[i].append(.notice, "cut at \(state.panes[i].maxAnswerTokens) tokens (--max-tokens)")

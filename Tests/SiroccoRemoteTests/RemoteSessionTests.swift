@@ -121,13 +121,16 @@ struct RemoteSessionTests {
 
     @Test func aServerThatIsNotThereIsConnectionRefused() throws {
         let server = try FaultServer { _ in [] }
-        let s = try session(server)
+        let endpoint = try RemoteEndpoint(url: server.baseURL, connectTimeout: 30)
+        let s = RemoteSession(client: RemoteClient(endpoint: endpoint), model: "m")
         server.stop()
         let clock = ContinuousClock()
         let start = clock.now
         let (_, _, error) = ask(s)
         #expect(clock.now - start < .seconds(1))  // said at once, not retried until the connect timeout
         #expect(error as? RemoteError == .connectionRefused(host: "127.0.0.1:\(server.port)"), "\(String(describing: error))")
+        // at once, not when the connect timeout ends (the connection is not tried again and again)
+        #expect(clock.now - start < .seconds(15))
         #expect(s.messages.isEmpty)  // nothing arrived: the message is not half in the conversation
         #expect("\(error!)".contains("connection refused"))
     }

@@ -100,6 +100,14 @@ struct ChatCompletionRequestTests {
         #expect(strict["top_k"] == nil && strict["min_p"] == nil && strict["repeat_penalty"] == nil && strict["seed"] == nil)
     }
 
+    @Test func aRepeatPenaltyThatIsOffIsSentToo() throws {
+        // llama-cpp-python's server applies 1.1 to a request that does not say, and a greedy answer
+        // is then not the greedy answer
+        let request = ChatCompletionRequest(model: "m", messages: [.user("Hi")], settings: SamplerSettings())
+        let json = try #require(try JSONSerialization.jsonObject(with: request.body()) as? [String: Any])
+        #expect(json["repeat_penalty"] as? Double == 1)
+    }
+
     @Test(arguments: [
         (#"{"error": {"message": "model 'x' not found", "type": "invalid_request_error"}}"#, "model 'x' not found"),
         (#"{"error": "Unauthorized"}"#, "Unauthorized"),

@@ -42,6 +42,18 @@ struct RemotePaneTests {
         #expect(local.title == "SmolLM2" && !local.isRemote)
     }
 
+    @Test(arguments: [
+        ("/root/.cache/sirocco/models/SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf"),  // llama_cpp.server
+        ("models/qwen2.5-coder-7b-q4_k_m.gguf", "qwen2.5-coder-7b-q4_k_m.gguf"),  // llama-server
+        (#"C:\models\phi-4.Q8_0.GGUF"#, "phi-4.Q8_0.GGUF"),
+        ("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct"),  // vLLM: a name, not a file
+        ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"),
+    ])
+    func aModelNamedByItsFilesPathIsTitledByTheFilesName(id: String, name: String) {
+        let pane = EventLoop.pane(0, for: ScriptedBackend(model: id))
+        #expect(pane.title == "\(name) @ 10.0.0.5:8080")
+    }
+
     @Test func namesTheServerChoseCannotDriveTheTerminal() {
         let pane = EventLoop.pane(0, for: ScriptedBackend(model: "evil\u{1B}[2Jmodel"))
         #expect(!pane.title.unicodeScalars.contains { $0.value == 0x1B })
@@ -85,6 +97,13 @@ struct RemotePaneTests {
         pane.streaming = true
         pane.waitingForFirstToken = true
         #expect(StatsPanel.items(for: pane).first { $0.label == "state" }?.value == "waiting for the server…")
+    }
+
+    @Test func aPromptSizeTheServerDoesNotGiveIsNotShownAsZero() {
+        var pane = EventLoop.pane(0, for: ScriptedBackend())
+        pane.stats.promptSeconds = 0.04  // the time to the first token: the stream has no usage
+        pane.stats.generatedTokens = 40
+        #expect(StatsPanel.items(for: pane).first { $0.label == "prompt" }?.value == "–")
     }
 
     @Test func aShortPanelKeepsTheRemoteCacheRow() {

@@ -26,6 +26,8 @@ final class ScriptedBackend: ChatBackend, @unchecked Sendable {
     let isGenerating = false
     /// What `tokenCount(of:)` says (nil: the count cannot be known, as for most servers).
     var tokensPerCharacter: Int?
+    /// Thrown by the next `respond` before it takes the message, as by a server that cannot be reached.
+    var unreachable: Error?
 
     init(baseURL: String = "http://10.0.0.5:8080/v1", model: String = "qwen2.5-coder-7b", answers: [Answer] = []) {
         location = .remote(baseURL: baseURL, model: model)
@@ -40,6 +42,10 @@ final class ScriptedBackend: ChatBackend, @unchecked Sendable {
 
     @discardableResult
     func respond(to text: String, seed: UInt64?, onEvent: (GenerationEvent) -> Void) throws -> GenerationResult {
+        if let error = unreachable {
+            unreachable = nil
+            throw error
+        }
         let answer = lock.withLock { answers.isEmpty ? Answer(pieces: [], stats: GenerationStats()) : answers.removeFirst() }
         messages.append(.user(text))
         for piece in answer.pieces { onEvent(.text(piece)) }

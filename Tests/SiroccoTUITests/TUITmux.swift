@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 /// The built `sirocco` next to the test bundle (.build/<config>/ or another --scratch-path).
 func siroccoBinary() throws -> String {
@@ -41,9 +42,7 @@ struct TUITestError: Error, CustomStringConvertible {
 }
 
 /// Runs a command (found on PATH) and returns its exit status and output; kills it after `timeout`.
-/// Spawned directly, with an empty signal mask: test threads block signals and a child inherits
-/// the mask (tmux and the app under it would never see SIGWINCH or SIGHUP), and output goes to
-/// files, not pipes (a tmux server started here would hold a pipe open forever).
+/// Spawned by TestSupport's `ChildProcess`: no signal blocked, output to files, not pipes.
 @discardableResult
 func shell(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
     let base = NSTemporaryDirectory() + "sirocco-shell-\(UUID().uuidString)"
@@ -53,33 +52,7 @@ func shell(_ arguments: [String], environment: [String: String] = [:], timeout: 
     }
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
-    let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-    }
-
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    var allSignals = sigset_t()
-    sigfillset(&allSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
-    guard rc == 0 else { throw TUITestError("cannot run \(arguments.joined(separator: " ")): error \(rc)") }
+    let pid = try ChildProcess.spawn(arguments, environment: env, stdout: base + ".out", stderr: base + ".err")
     var status: Int32 = 0
     let deadline = Date().addingTimeInterval(timeout)
     while waitpid(pid, &status, WNOHANG) == 0 {

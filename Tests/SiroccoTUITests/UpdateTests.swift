@@ -331,6 +331,32 @@ struct UpdateTests {
         #expect(state.status?.text == Update.stillAnswering)
     }
 
+    @Test func aMessageNoSessionTookIsSentAgainByRetryAndNotTakenBackByEdit() {
+        // pane 1's server could not be reached (its session kept nothing); pane 2's answer broke off
+        var state = runningState(panes: 2)
+        feed(&state, .line("Bye"), .turnEnded(TurnEnd(pane: 0, error: "cannot connect", messageKept: false, droppedMessages: 0)))
+        feed(&state, .generation(pane: 1, .text("Good")), .turnEnded(TurnEnd(pane: 1, error: "closed", droppedMessages: 0)))
+        #expect(state.panes[0].lastMessageUnsent && !state.panes[1].lastMessageUnsent)
+        #expect(feed(&state, .line("/retry")) == [.addHistory("/retry"), .startAnswer(pane: 0, text: "Bye"), .retryAnswer(pane: 1)])
+        #expect(state.panes.map { $0.entries.map(\.text) } == [["Bye"], ["Bye"]])
+        #expect(!state.panes[0].lastMessageUnsent)
+        // unreachable again: /edit takes the message back only where a session has it
+        feed(&state, .turnEnded(TurnEnd(pane: 0, error: "cannot connect", messageKept: false, droppedMessages: 0)),
+             .turnEnded(TurnEnd(pane: 1, droppedMessages: 0)))
+        #expect(feed(&state, .line("/edit")) == [.addHistory("/edit"), .takeBackExchange(pane: 1), .setInputText("Bye")])
+        #expect(state.panes.allSatisfy { $0.entries.isEmpty && !$0.lastMessageUnsent })
+    }
+
+    @Test func aFailedTurnSaysWhetherTheSessionKeptTheMessage() throws {
+        let backend = ScriptedBackend(answers: [.init(pieces: ["Hello"], stats: GenerationStats())])
+        backend.unreachable = TUITestError("connection refused")
+        let failed = #expect(throws: FailedTurn.self) { try EventLoop.respond(backend, to: "Hi", seed: nil) { _ in } }
+        #expect(failed?.messageKept == false && failed.map { "\($0.error)" } == "connection refused")
+        #expect(backend.messages.isEmpty)
+        _ = try EventLoop.respond(backend, to: "Hi", seed: nil) { _ in }
+        #expect(backend.messages == [.user("Hi"), .assistant("Hello")])
+    }
+
     @Test func modelOpensAPaneOffTheUIThreadAndFocusesIt() {
         var state = runningState(panes: 1)
         #expect(feed(&state, .line("/model qwen2.5-coder:0.5b")) == [.addHistory("/model qwen2.5-coder:0.5b"),
@@ -499,7 +525,7 @@ struct EngineEventRemapTests {
         let described = queue.drain().map { event -> String in
             switch event {
             case let .cacheRestored(i, tokens, _): return "restored \(i) \(tokens)"
-            case let .turnEnded(i, _): return "ended \(i)"
+            case let .turnEnded(i, _, _): return "ended \(i)"
             case let .cacheFailed(i, _): return "failed \(i)"
             case .loadFailed: return "load failed"
             default: return "other"
