@@ -99,8 +99,7 @@ import Testing
     }
 
     /// 4 clients × 5 requests each, every client sending its next request when its last one is
-    /// answered: all succeed, start in exactly the order they arrived, and between two turns of
-    /// one client at most the 3 other clients are served.
+    /// answered: all succeed and start in exactly the order they arrived.
     @Test func concurrentClientsAreServedFIFO() async throws {
         let clients = 4, perClient = 5
         struct Record: Sendable { var client: Int; var status: Int; var arrival: Int; var start: Int; var waitMs: Int }
@@ -131,11 +130,10 @@ import Testing
             // FIFO: the n-th to arrive is the n-th to start
             #expect(records.allSatisfy { $0.arrival == $0.start }, "\(records.map { ($0.arrival, $0.start) })")
             #expect(Set(records.map(\.start)) == Set(1...(clients * perClient)))
-            // fairness: a client's consecutive turns have at most clients - 1 others between them
-            for client in 0..<clients {
-                let starts = records.filter { $0.client == client }.map(\.start).sorted()
-                for (a, b) in zip(starts, starts.dropFirst()) { #expect(b - a <= clients, "client \(client) starts \(starts)") }
-            }
+            // no starvation follows: each client has one request out at a time, so a request that
+            // starts in its arrival order waits for at most clients - 1 others. (How a client's turns
+            // interleave with the others' is the clients' timing, not the server's: on a loaded
+            // machine a client may send its next request after others have sent two.)
             // a request waits for the requests ahead of it only: never longer than the one that
             // arrived right after it (which waited for it too), give or take the clock's jitter
             let byArrival = records.sorted { $0.arrival < $1.arrival }
