@@ -16,7 +16,8 @@ extension EventLoop {
         let models = sessions.compactMap { ($0 as? ChatSession)?.model }
         let open = Dictionary(models.map { ($0.file.path, $0) }, uniquingKeysWith: { first, _ in first })
         let systemPrompt = sessions.first?.systemPrompt ?? options.systemPrompt
-        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / (sessions.count + 1))
+        let localPanes = sessions.filter { $0 is ChatSession }.count + 1
+        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / localPanes)
         EventLoop.startLoader("sirocco-open-model") {
             do {
                 if choice.isRemote {

@@ -185,8 +185,9 @@ final class EventLoop {
     private func startLoading() {
         let options = self.options
         let queue = self.queue
-        let paneCount = options.modelPaths.count
-        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / paneCount)
+        // the cores go to the panes that compute here: a server's pane needs none
+        let localPanes = max(1, options.paneModels.filter { !$0.isRemote }.count)
+        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / localPanes)
         EventLoop.startLoader("sirocco-load") {
             do {
                 var models: [String: Model] = [:]
