@@ -55,9 +55,9 @@ struct ChatCommand: ParsableCommand {
             // --resume and no --model the saved chat's models are used, so nothing is pulled yet
             options.remoteModel = remote.remoteModel
             options.apiKeyEnvironmentVariable = remote.apiKeyEnv
-            options.modelPaths = try model.map { ChatOptions.isRemote($0) ? $0 : try ModelReference.path(for: $0, pull: true) }
+            options.modelPaths = try model.map { BackendLocation.isRemote($0) ? $0 : try ModelReference.path(for: $0, pull: true) }
             let requested = ModelReference.requested(nil)
-            if ChatOptions.isRemote(requested) {
+            if BackendLocation.isRemote(requested) {
                 options.defaultModelPath = requested  // $SIROCCO_MODEL naming a server
             } else {
                 options.defaultModelPath = model.isEmpty && !resume ? try ModelReference.path(for: requested, pull: true)

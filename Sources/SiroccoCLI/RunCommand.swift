@@ -3,7 +3,6 @@
 import ArgumentParser
 import Foundation
 import SiroccoEngine
-import SiroccoRemote
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,8 +56,9 @@ struct RunCommand: ParsableCommand {
             let settings = try sampling.settings()
             let prompt = try promptText()
             guard !prompt.isEmpty else { throw CLIError("the prompt is empty") }
-            if let url = modelOptions.model, RemoteEndpoint.isRemoteReference(url) {
-                return try runRemote(url, prompt: prompt, settings: settings)
+            let requested = ModelReference.requested(modelOptions.model)  // $SIROCCO_MODEL may name a server too
+            if BackendLocation.isRemote(requested) {
+                return try runRemote(requested, prompt: prompt, settings: settings)
             }
 
             let model = try modelOptions.load(pull: true)

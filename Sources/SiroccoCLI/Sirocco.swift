@@ -4,7 +4,6 @@ import ArgumentParser
 import Foundation
 import SiroccoEngine
 import SiroccoModels
-import SiroccoRemote
 
 @main
 struct Sirocco: ParsableCommand {
@@ -51,7 +50,7 @@ struct ModelOptions: ParsableArguments {
     /// when `pull` is set (commands that run the model), else it is an error saying how to get it.
     func resolvedPath(pull: Bool) throws -> String {
         let requested = ModelReference.requested(model)
-        if RemoteEndpoint.isRemoteReference(requested) {
+        if BackendLocation.isRemote(requested) {
             throw CLIError("this command needs a local model; a server's URL works with sirocco run and sirocco chat")
         }
         return try ModelReference.path(for: requested, pull: pull)

@@ -2,6 +2,7 @@
 // (never printed or saved) and how long to wait for it.
 
 import Foundation
+import SiroccoEngine
 
 /// The base URL of an OpenAI-compatible API (`http://host:8080/v1`), checked, and how to reach it.
 public struct RemoteEndpoint: Sendable, Equatable, CustomStringConvertible {
@@ -20,7 +21,7 @@ public struct RemoteEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Checks `url`: http or https, a host, no query or credentials in it.
     public init(url: String, apiKey: String? = nil, connectTimeout: Double = 10, idleTimeout: Double = 120) throws {
-        guard RemoteEndpoint.isRemoteReference(url), let parsed = URLComponents(string: url),
+        guard BackendLocation.isRemote(url), let parsed = URLComponents(string: url),
               let host = parsed.host, !host.isEmpty else {
             throw RemoteError.invalidURL(url)
         }
@@ -35,13 +36,6 @@ public struct RemoteEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.apiKey = apiKey
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
-    }
-
-    /// Whether a model reference names a server (`http://…`, `https://…`) rather than a file or a
-    /// catalog name.
-    public static func isRemoteReference(_ reference: String) -> Bool {
-        let lower = reference.lowercased()
-        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
     }
 
     /// The URL of `path` (`/models`) under the base.

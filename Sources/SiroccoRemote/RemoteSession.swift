@@ -125,8 +125,9 @@ public final class RemoteSession: ChatBackend, @unchecked Sendable {
         while true {
             outcome = stream(request) { chunk in
                 for piece in answer.take(chunk) { onEvent(.text(piece)) }
-                locked { _lastStats = answer.stats }
-                onEvent(.progress(answer.stats))
+                let stats = answer.stats
+                locked { _lastStats = stats }
+                onEvent(.progress(stats))
             }
             // a refusal that says when to come back: nothing was answered, so asking again is safe
             guard case let .failed(error) = outcome, answer.text.isEmpty, retries < Self.maxRetries,

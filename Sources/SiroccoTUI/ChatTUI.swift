@@ -44,7 +44,7 @@ public struct ChatOptions: Sendable {
     /// The model of each pane to open.
     var paneModels: [PaneModel] {
         modelPaths.enumerated().map { i, reference in
-            guard ChatOptions.isRemote(reference) else { return PaneModel(reference: reference) }
+            guard BackendLocation.isRemote(reference) else { return PaneModel(reference: reference) }
             let resumed = resumedRemoteModels.indices.contains(i) ? resumedRemoteModels[i] : nil
             return PaneModel(reference: reference, remoteModel: remoteModel ?? resumed)
         }
@@ -118,7 +118,7 @@ public enum ChatTUI {
             options.resumedRemoteModels = saved.map(\.remoteModel)
             return
         }
-        guard ChatOptions.isRemote(options.defaultModelPath)
+        guard BackendLocation.isRemote(options.defaultModelPath)
                 || FileManager.default.fileExists(atPath: options.defaultModelPath) else {
             throw ChatStartError(options.missingDefaultModelHint)
         }

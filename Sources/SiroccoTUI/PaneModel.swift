@@ -12,7 +12,7 @@ struct PaneModel: Equatable, Sendable {
     /// The server's model name for a URL (nil: the server's choice, or a local model).
     var remoteModel: String?
 
-    var isRemote: Bool { ChatOptions.isRemote(reference) }
+    var isRemote: Bool { BackendLocation.isRemote(reference) }
 
     /// What a pane being opened is called: a file by its name, a server by its host.
     var displayName: String {
@@ -25,18 +25,9 @@ struct PaneModel: Equatable, Sendable {
 
     /// `/model`'s argument: `URL [MODEL]` for a server, else the whole text (a path may hold spaces).
     static func parse(_ argument: String) -> PaneModel {
-        guard ChatOptions.isRemote(argument),
+        guard BackendLocation.isRemote(argument),
               let space = argument.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return PaneModel(reference: argument) }
         let model = argument[space...].trimmingCharacters(in: .whitespaces)
         return PaneModel(reference: String(argument[..<space]), remoteModel: model.isEmpty ? nil : model)
-    }
-}
-
-extension ChatOptions {
-    /// Whether a model reference is a server's URL (`http://…`, `https://…`) rather than a file or
-    /// catalog name.
-    public static func isRemote(_ reference: String) -> Bool {
-        let lower = reference.lowercased()
-        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
     }
 }

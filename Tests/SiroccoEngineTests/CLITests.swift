@@ -234,6 +234,8 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
     @Test func aServerURLThatCannotBeReachedIsOneLine() throws {
         expectOneLineError(try runSirocco(["run", "--model", "http://127.0.0.1:9/v1", "-p", "hi"]),
                            containing: "http://127.0.0.1:9/v1: cannot connect to 127.0.0.1:9: connection refused")
+        expectOneLineError(try runSirocco(["run", "-p", "hi"], environment: ["SIROCCO_MODEL": "http://127.0.0.1:9/v1"]),
+                           containing: "http://127.0.0.1:9/v1: cannot connect to 127.0.0.1:9: connection refused")
         expectOneLineError(try runSirocco(["run", "--model", "http://127.0.0.1:9/v1", "--raw", "-p", "hi"]),
                            containing: "--raw needs a local model")
         for command in ["info", "tokenize", "bench"] {

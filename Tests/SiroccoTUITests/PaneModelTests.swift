@@ -22,7 +22,7 @@ struct PaneModelTests {
         ("~/models/a b.gguf", false),
     ])
     func aURLIsAServer(reference: String, remote: Bool) {
-        #expect(ChatOptions.isRemote(reference) == remote)
+        #expect(BackendLocation.isRemote(reference) == remote)
     }
 
     @Test(arguments: [

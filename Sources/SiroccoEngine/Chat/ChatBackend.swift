@@ -9,6 +9,13 @@ public enum BackendLocation: Sendable, Equatable {
     /// On a server: the API's base URL (`http://host:8080/v1`) and the server's model name.
     case remote(baseURL: String, model: String)
 
+    /// Whether a model reference names a server (`http://…`, `https://…`, any case) rather than a
+    /// GGUF file or a catalog name.
+    public static func isRemote(_ reference: String) -> Bool {
+        let lower = reference.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
     /// A short place name for the UI: nil for a local model, the server's host:port for a remote one.
     public var host: String? {
         guard case let .remote(baseURL, _) = self else { return nil }
