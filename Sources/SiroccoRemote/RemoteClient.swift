@@ -64,6 +64,7 @@ public struct RemoteClient: Sendable {
                 let events: [ServerSentEvent]
                 do { events = try parser.push(bytes) } catch { throw RemoteError.malformed("\(error)") }
                 for event in events where event.type == "message" {
+                    if response.handle?.isCancelled == true { throw CancellationError() }
                     let data = event.data.trimmingCharacters(in: .whitespaces)
                     if data == streamDoneMarker { return }
                     guard !data.isEmpty else { continue }
@@ -103,7 +104,7 @@ public struct RemoteClient: Sendable {
         } catch {
             throw RemoteError.invalidURL(endpoint.baseURL)
         }
-        let stream = ResponseStream()
+        let stream = ResponseStream(handle: handle)
         let task = client.execute(request: request, delegate: stream)
         task.futureResult.whenFailure { stream.parts.close($0) }
         handle?.attach(task)
@@ -119,6 +120,9 @@ public struct RemoteClient: Sendable {
             case body([UInt8])
         }
         let parts = Mailbox<Part>()
+        /// Cancelling it stops the reading at once, whatever parts are already here.
+        let handle: RemoteRequestHandle?
+        init(handle: RemoteRequestHandle?) { self.handle = handle }
         private(set) var status = 0
         private(set) var headers = HTTPHeaders()
 
@@ -146,6 +150,7 @@ public struct RemoteClient: Sendable {
         /// The next bytes of the body; nil at its end; the connection's error if it failed.
         func nextBodyPart() throws -> [UInt8]? {
             while let part = parts.take() {
+                if handle?.isCancelled == true { throw CancellationError() }
                 if case let .body(bytes) = part { return bytes }
             }
             if let error = parts.error { throw error }

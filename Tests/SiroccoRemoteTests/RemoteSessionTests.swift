@@ -297,6 +297,18 @@ struct RemoteSessionTests {
         #expect(!s.isGenerating)
     }
 
+    /// Pieces already received when the answer is cancelled are not read on: a fast server's
+    /// whole answer may be waiting in the buffers.
+    @Test func aCancelStopsReadingWhatIsAlreadyHere() throws {
+        let server = try FaultServer { _ in FaultServer.answer((0..<2000).map { "w\($0) " }) }
+        let s = try session(server)
+        let result = try s.respond(to: "go", seed: nil) { event in
+            if case .text = event { s.cancel() }
+        }
+        #expect(result.stop == .cancelled)
+        #expect(result.text == "w0 ", "\(result.text.prefix(80))")
+    }
+
     @Test func reasoningSentApartIsFoldedInThinkTags() throws {
         let server = try FaultServer { _ in
             [FaultServer.streamHead,
