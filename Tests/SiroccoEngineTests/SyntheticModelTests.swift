@@ -111,18 +111,41 @@ let syntheticTolerance: Float = 0.12
         }
     }
 
-    @Test func windowedCacheCannotBeCutBackAfterItWrapped() throws {
+    @Test func windowedCacheTakesBackRollbackPositionsAndNoMore() throws {
+        // windows of 8 cells keep 8 + 32 (KVCache.rollbackPositions): after wrapping, taking back up
+        // to 32 rejected positions (33 with the one being replaced) still leaves a whole window
+        // before the cut; taking back more cannot
         let (model, ref) = try load("llama-swa-q8_0")
-        let context = InferenceContext(model: model, contextLength: 64, threads: 1)
-        try context.evaluate(Array(ref.tokens.prefix(6)))
-        context.truncate(to: 3)           // not wrapped yet: the prefix is kept
-        #expect(context.position == 3)
-        try context.evaluate(Array(ref.tokens[3..<20]))
-        context.truncate(to: 10)          // wrapped: positions before the cut are gone
-        #expect(context.position == 0 && context.tokens.isEmpty)
-        let fresh = try context.evaluate(Array(ref.tokens.prefix(20)))
-        let last = ref.logits[19]
-        #expect(zip(fresh, last).map { abs($0 - $1) }.max()! <= syntheticTolerance)
+        #expect(KVCache.rollbackPositions == 32)
+        let vocab = model.config.vocabularySize
+        let tokens = ref.tokens + (0..<40).map { TokenID(($0 * 37 + 11) % vocab) }
+        let rejected = (0..<40).map { TokenID(($0 * 53 + 5) % vocab) }
+        func context() throws -> InferenceContext {
+            let c = InferenceContext(model: model, contextLength: 96, threads: 1)
+            try c.evaluate(Array(ref.tokens.prefix(6)))
+            c.truncate(to: 3)             // not wrapped yet: the prefix is kept
+            #expect(c.position == 3)
+            try c.evaluate(Array(tokens[3..<38]))
+            return c
+        }
+        let clean = try context().evaluateAll(Array(tokens[38..<46]))
+        let c = try context()
+        try c.evaluate(Array(rejected.prefix(32)))
+        c.truncate(to: 38)                // wrapped (70 > 40 cells), 32 taken back: kept
+        #expect(c.position == 38 && c.tokens == Array(tokens.prefix(38)))
+        let resumed = try c.evaluateAll(Array(tokens[38..<46]))
+        #expect(resumed == clean, "the rejected tokens left a trace")
+        for i in 0..<2 {  // NumPy's reference covers 40 positions
+            #expect(zip(resumed[i], ref.logits[38 + i]).map { abs($0 - $1) }.max()! <= syntheticTolerance)
+        }
+        try c.evaluate(Array(rejected.prefix(24)))
+        c.truncate(to: 37)                // 70 → 37: 33 taken back, positions 30… still held: kept
+        #expect(c.position == 37)
+        try c.evaluate(Array(rejected.prefix(33)))
+        c.truncate(to: 36)                // 70 → 36: position 29 is gone, so nothing is kept
+        #expect(c.position == 0 && c.tokens.isEmpty)
+        let fresh = try c.evaluate(Array(ref.tokens.prefix(20)))
+        #expect(zip(fresh, ref.logits[19]).map { abs($0 - $1) }.max()! <= syntheticTolerance)
     }
 
     @Test func expertsAreReadOnlyWhenChosen() throws {
@@ -168,8 +191,8 @@ let syntheticTolerance: Float = 0.12
         #expect(model.config.layerWindows == [8, 8, 8, 8, 8, nil])
         #expect(model.config.localRopeFreqBase == 10000 && model.config.activation == .geluTanh)
         let context = InferenceContext(model: model, contextLength: 1024, threads: 1)
-        // five windowed layers of 8 cells, one full layer of 1024
-        #expect(context.cache.byteCapacity == (5 * 8 + 1024) * model.config.kvDim * 2 * 2)
+        // five windowed layers of 8 cells (and 32 to take back a draft), one full layer of 1024
+        #expect(context.cache.byteCapacity == (5 * (8 + 32) + 1024) * model.config.kvDim * 2 * 2)
         // the stats report each kind of layer
         var sampler = SamplerChain(settings: .greedy)
         let result = try context.generate(prompt: (0..<20).map { Int32(3 + $0) }, maxTokens: 4, sampler: &sampler)

@@ -10,25 +10,17 @@ public final class InferenceContext: @unchecked Sendable {
     public let contextLength: Int
     /// Tokens evaluated in one forward call (longer inputs are split into batches of this size).
     public let batchSize: Int
-    let pool: ThreadPool
-    let scratch: ForwardScratch
-    let multiplier: MatrixMultiplier
+    let runner: ForwardRunner
     /// Two logits buffers used in turn: the array a caller holds from the last call is not the one
     /// the next call writes, so the next write needs no copy (copy-on-write would copy a buffer
     /// still referenced — 1 MB per token for a 262k vocabulary).
     private var logitsBuffers: [[Float]]
     private var current = 0
-    /// Picks how many of the pool's threads each forward call runs on (see ThreadWidthController).
-    private var widthController: ThreadWidthController
-    /// When the last forward call ended (a longer pause than a second restarts the controller's trials).
-    private var lastCallEnd: UInt64 = 0
     /// Whether the thread count adapts to a busy machine (on by default); off, every call runs on
     /// all `threadCount` threads.
-    public var adaptsThreadCount = true {
-        didSet {
-            if !adaptsThreadCount { pool.width = pool.threadCount }
-            pool.disarmFallback()
-        }
+    public var adaptsThreadCount: Bool {
+        get { runner.adaptsThreadCount }
+        set { runner.adaptsThreadCount = newValue }
     }
     /// The tokens whose keys and values the cache holds, in order.
     public internal(set) var tokens: [TokenID] = []
@@ -55,22 +47,19 @@ public final class InferenceContext: @unchecked Sendable {
         self.model = model
         self.contextLength = max(1, contextLength)
         self.batchSize = max(1, min(batchSize, self.contextLength))
-        pool = ThreadPool(threadCount: threads)
-        widthController = ThreadWidthController(maxWidth: pool.threadCount)
-        scratch = ForwardScratch(config: c, maxBatch: self.batchSize, threads: pool.threadCount)
-        multiplier = MatrixMultiplier(pool: pool, maxRows: self.batchSize,
-                                      maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
+        runner = ForwardRunner(model: model, maxBatch: self.batchSize, threads: threads)
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
                         capacity: self.contextLength, windows: c.layerWindows, type: validCacheType,
                         batchCapacity: self.batchSize)
         logitsBuffers = [[Float]](repeating: [Float](repeating: 0, count: c.vocabularySize), count: 2)
     }
 
+    var pool: ThreadPool { runner.pool }
     public var threadCount: Int { pool.threadCount }
     /// One-token forward calls (generated tokens) so far, and the threads they ran on in all: how
     /// far a busy machine narrowed generation (their ratio is the mean width).
-    public private(set) var singleTokenCalls = 0
-    public private(set) var singleTokenThreads = 0
+    public var singleTokenCalls: Int { runner.singleTokenCalls }
+    public var singleTokenThreads: Int { runner.singleTokenThreads }
     /// Positions held in the KV cache.
     public var position: Int { cache.count }
 
@@ -78,13 +67,7 @@ public final class InferenceContext: @unchecked Sendable {
     @discardableResult
     public func evaluate(_ newTokens: [TokenID]) throws -> [Float] {
         guard !newTokens.isEmpty else { return logitsBuffers[current] }
-        guard cache.count + newTokens.count <= contextLength else {
-            throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
-        }
-        let vocab = model.config.vocabularySize
-        for t in newTokens where t < 0 || Int(t) >= vocab {
-            throw ModelError.invalidToken(id: Int(t), vocabularySize: vocab)
-        }
+        try checkFits(newTokens)
         current ^= 1
         var offset = 0
         while offset < newTokens.count {
@@ -102,9 +85,7 @@ public final class InferenceContext: @unchecked Sendable {
 
     /// Evaluates `newTokens` and returns the logits of every one of them ([n][vocab]).
     public func evaluateAll(_ newTokens: [TokenID]) throws -> [[Float]] {
-        guard cache.count + newTokens.count <= contextLength else {
-            throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
-        }
+        try checkFits(newTokens)
         let vocab = model.config.vocabularySize
         var result: [[Float]] = []
         var offset = 0
@@ -124,43 +105,51 @@ public final class InferenceContext: @unchecked Sendable {
         return result
     }
 
-    /// Runs one batch (at most `batchSize` tokens) through the network after the cached positions.
-    private func forward(_ batch: UnsafeBufferPointer<TokenID>, logits: UnsafeMutablePointer<Float>, allLogits: Bool) {
-        precondition(!batch.isEmpty && batch.count <= scratch.maxBatch && cache.count + batch.count <= cache.capacity)
-        let single = batch.count == 1
-        if adaptsThreadCount { chooseWidth(single: single) }
-        if single {
-            singleTokenCalls += 1
-            singleTokenThreads += pool.width
-        }
-        let t0 = monotonicNanoseconds(), waited0 = pool.waitedNanoseconds
-        model.network.forward(ForwardPass(config: model.config, tokens: batch, start: cache.count, cache: cache,
-                                          scratch: scratch, mm: multiplier, logits: logits, allLogits: allLogits))
-        if adaptsThreadCount {
-            let seconds = Double(monotonicNanoseconds() - t0) / 1e9
-            let waited = Double(pool.waitedNanoseconds - waited0) / 1e9
-            if single {
-                widthController.record(seconds: seconds, waited: waited, abandoned: pool.fellBack)
-            } else {
-                widthController.recordBatch(seconds: seconds, waited: waited)
+    /// Evaluates `newTokens` (at most `batchSize`) in one forward call and returns the logits of
+    /// each, bit for bit those of evaluating them one at a time: how a draft is verified.
+    public func evaluateEach(_ newTokens: [TokenID]) throws -> [[Float]] {
+        guard !newTokens.isEmpty else { return [] }
+        precondition(newTokens.count <= batchSize, "a draft longer than the batch size")
+        try checkFits(newTokens)
+        let vocab = model.config.vocabularySize
+        var block = [Float](repeating: 0, count: newTokens.count * vocab)
+        newTokens.withUnsafeBufferPointer { batch in
+            block.withUnsafeMutableBufferPointer { logits in
+                runner.run(batch, sequences: [SequenceRows(cache: cache, start: cache.count, rows: 0..<batch.count, asSingleTokens: true)],
+                           logitRows: Array(0..<batch.count), logits: logits.baseAddress!)
             }
-            lastCallEnd = monotonicNanoseconds()
         }
-        cache.count += batch.count
+        tokens.append(contentsOf: newTokens)
+        let result = (0..<newTokens.count).map { r in Array(block[r * vocab..<(r + 1) * vocab]) }
+        logitsBuffers[current] = result[result.count - 1]
+        return result
     }
 
-    /// Sets the pool's width for the next call: a generated token runs at the controller's width
-    /// (with a fallback armed while a wider one is on trial), a prompt batch at the settled one:
-    /// the best guess at hand (Qwen2.5-0.5B's prompt on 2 cores ran 14% faster on one thread than
-    /// on two beside one busy process, 25% slower beside two).
-    private func chooseWidth(single: Bool) {
-        if monotonicNanoseconds() &- lastCallEnd > 1_000_000_000 { widthController.resume() }
-        pool.width = single ? widthController.width : widthController.settled
-        if single, let budget = widthController.waitBudget {
-            pool.fallBack(to: widthController.settled, afterWaiting: UInt64(budget * 1e9))
-        } else {
-            pool.disarmFallback()
+    /// Throws unless `newTokens` are valid ids that fit after the cached positions.
+    func checkFits(_ newTokens: [TokenID]) throws {
+        guard cache.count + newTokens.count <= contextLength else {
+            throw ModelError.contextFull(needed: cache.count + newTokens.count, capacity: contextLength)
         }
+        let vocab = model.config.vocabularySize
+        for t in newTokens where t < 0 || Int(t) >= vocab {
+            throw ModelError.invalidToken(id: Int(t), vocabularySize: vocab)
+        }
+    }
+
+    /// Takes the logits of its last token from a forward call run for several sequences, and the
+    /// tokens that call added to its cache; returns the logits.
+    func received(_ newTokens: [TokenID], logits: UnsafePointer<Float>) -> [Float] {
+        current ^= 1
+        let vocab = model.config.vocabularySize
+        logitsBuffers[current].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits, count: vocab) }
+        tokens.append(contentsOf: newTokens)
+        return logitsBuffers[current]
+    }
+
+    /// Runs one batch (at most `batchSize` tokens) through the network after the cached positions.
+    private func forward(_ batch: UnsafeBufferPointer<TokenID>, logits: UnsafeMutablePointer<Float>, allLogits: Bool) {
+        runner.run(batch, sequences: [SequenceRows(cache: cache, start: cache.count, rows: 0..<batch.count)],
+                   logitRows: allLogits ? Array(0..<batch.count) : [batch.count - 1], logits: logits)
     }
 
     /// Keeps only the first `count` cached tokens (the prefix shared with the next prompt).

@@ -1,7 +1,8 @@
 // KVCache: keys and values of past positions, stored as F16 (llama.cpp's default cache) or Q8_0.
 // A full-attention layer keeps every position (cell p holds position p); a sliding-window layer
-// keeps a rolling buffer of W cells (position p lives in cell p mod W), so its memory stays constant
-// however long the conversation grows. Layout per layer [kvHead][cell][headDim] (see KVRows): one
+// keeps a rolling buffer of W + R cells (position p lives in cell p mod (W + R)), so its memory stays
+// constant however long the conversation grows; the R spare cells let a sequence take back its last
+// R positions (a rejected draft) and still see a whole window. Layout per layer [kvHead][cell][headDim] (see KVRows): one
 // head's keys are contiguous, so attention reads memory sequentially.
 
 /// How the cache stores keys and values. F16 is llama.cpp's default; Q8_0 (llama.cpp's
@@ -49,8 +50,14 @@ public final class KVCache: @unchecked Sendable {
     public let rowBytes: Int
     /// Positions currently held.
     public internal(set) var count = 0
+    /// Positions a windowed layer keeps beyond its window, so that this many can be taken back.
+    public static let rollbackPositions = 32
 
+    /// Cells of each layer: the context, or a rolling buffer (fewer than the context).
     let cellsPerLayer: [Int]
+    /// The window of each layer that masks attention (nil: full attention, or a window no shorter
+    /// than the context).
+    let attentionWindows: [Int?]
     private let layerOffsets: [Int]
     let keys: UnsafeMutableRawPointer
     let values: UnsafeMutableRawPointer
@@ -71,7 +78,8 @@ public final class KVCache: @unchecked Sendable {
         self.headDim = headDim
         self.capacity = capacity
         self.windows = windows
-        cellsPerLayer = windows.map { w in w.map { min($0, capacity) } ?? capacity }
+        attentionWindows = windows.map { w in w.flatMap { $0 < capacity ? $0 : nil } }
+        cellsPerLayer = attentionWindows.map { w in w.map { min($0 + KVCache.rollbackPositions, capacity) } ?? capacity }
         var offsets: [Int] = []
         var total = 0
         for cells in cellsPerLayer {
@@ -95,7 +103,10 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Whether layer `l` keeps a rolling buffer.
-    func isWindowed(_ l: Int) -> Bool { cellsPerLayer[l] < capacity }
+    func isRolling(_ l: Int) -> Bool { cellsPerLayer[l] < capacity }
+
+    /// The positions before the newest that layer `l` attends to: its window, or the context.
+    func span(layer l: Int) -> Int { attentionWindows[l] ?? capacity }
 
     /// The keys of `head` in layer `l`.
     func keyRows(layer l: Int, head: Int) -> KVRows {
@@ -127,15 +138,19 @@ public final class KVCache: @unchecked Sendable {
     }
 
     /// Forgets every position at or after `position`; returns the positions actually kept. A rolling
-    /// buffer that has wrapped no longer holds the positions before the cut, so then nothing is kept.
+    /// buffer that has moved past the window the next position needs (more than
+    /// `rollbackPositions` taken back) no longer holds it, so then nothing is kept.
     @discardableResult
     public func truncate(to position: Int) -> Int {
         let keep = max(0, min(count, position))
-        if keep < count, let smallest = windows.compactMap({ $0 }).min(), count > smallest {
-            count = 0
-        } else {
-            count = keep
+        for l in 0..<layerCount where isRolling(l) {
+            let needed = max(0, keep - span(layer: l) + 1), held = max(0, count - cellsPerLayer[l])
+            if needed < held {
+                count = 0
+                return 0
+            }
         }
+        count = keep
         return count
     }
 

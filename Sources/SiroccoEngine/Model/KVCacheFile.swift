@@ -149,7 +149,7 @@ extension InferenceContext {
 
     /// The first position whose keys and values layer `l` still holds (0 until a rolling buffer wraps).
     private func firstStoredPosition(layer l: Int) -> Int {
-        cache.isWindowed(l) ? max(0, cache.count - cache.cellsPerLayer[l]) : 0
+        max(0, cache.count - cache.span(layer: l))
     }
 
     /// Loads the KV cache saved at `path` by `saveCache` when it was made with this model and cache
@@ -214,13 +214,13 @@ extension InferenceContext {
         // the prefix to restore: shared with `expected`, within this context, and held by every layer
         var keep = 0
         while keep < min(n, expected.count, contextLength), saved[keep] == expected[keep] { keep += 1 }
-        for l in 0..<header.layers where max(0, keep - cache.cellsPerLayer[l]) < first[l] { keep = 0 }
+        for l in 0..<header.layers where max(0, keep - cache.span(layer: l)) < first[l] { keep = 0 }
         guard keep > 0 else { return 0 }
 
         reset()
         do {
             for l in 0..<header.layers {
-                let oldest = max(0, keep - cache.cellsPerLayer[l])
+                let oldest = max(0, keep - cache.span(layer: l))
                 for rows in [cache.keyRows, cache.valueRows] {
                     for h in 0..<header.kvHeads {
                         let region = rows(l, h)

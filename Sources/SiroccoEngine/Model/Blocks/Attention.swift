@@ -55,7 +55,7 @@ struct AttentionWeights {
 
 extension ForwardPass {
     /// output = Wo · attention(layer l) of `input` ([batch, dim] each); this batch's keys and values
-    /// join the cache.
+    /// join their sequences' caches.
     func attention(_ w: AttentionWeights, layer l: Int, input: UnsafeMutablePointer<Float>,
                    output: UnsafeMutablePointer<Float>) {
         let c = config, s = scratch, n = rows
@@ -71,21 +71,31 @@ extension ForwardPass {
         if let b = w.bk { addBias(s.keys, b) }
         if let b = w.bv { addBias(s.values, b) }
 
-        // QK-norm per head, then RoPE on queries and keys; a quantized cache rotates all three
+        // QK-norm per head, then RoPE on queries and keys
         eachRows { r in
             let q = s.queries + r.lowerBound * c.qDim, k = s.keys + r.lowerBound * c.kvDim
             w.qNorm?.apply(q, into: q, rows: r.count * c.headCount)
             w.kNorm?.apply(k, into: k, rows: r.count * c.kvHeadCount)
             applyRope(q, heads: c.headCount, layer: l, first: r.lowerBound, rows: r.count)
             applyRope(k, heads: c.kvHeadCount, layer: l, first: r.lowerBound, rows: r.count)
-            cache.rotateIn(queries: q, qDim: c.qDim, keys: k, values: s.values + r.lowerBound * c.kvDim, rows: r.count)
         }
 
-        // the cache takes this batch's keys and values; every query attends over what it may see
-        cache.write(layer: l, keys: s.keys, values: s.values, rows: n, start: start)
-        attend(layer: l)
-        cache.commit(layer: l, rows: n, start: start)
-        eachRows { r in cache.rotateOut(s.heads + r.lowerBound * c.qDim, count: r.count * c.qDim) }
+        // each sequence's cache takes its rows' keys and values (a quantized cache rotates all three
+        // first, and the attention output back); every query attends over what it may see
+        for seq in sequences {
+            let first = seq.rows.lowerBound, cache = seq.cache
+            let (q, k, v) = (s.queries + first * c.qDim, s.keys + first * c.kvDim, s.values + first * c.kvDim)
+            eachRows(of: seq.rows.count) { r in
+                cache.rotateIn(queries: q + r.lowerBound * c.qDim, qDim: c.qDim, keys: k + r.lowerBound * c.kvDim,
+                               values: v + r.lowerBound * c.kvDim, rows: r.count)
+            }
+            cache.write(layer: l, keys: k, values: v, rows: seq.rows.count, start: seq.start)
+            attend(layer: l, seq)
+            cache.commit(layer: l, rows: seq.rows.count, start: seq.start)
+            eachRows(of: seq.rows.count) { r in
+                cache.rotateOut(s.heads + (first + r.lowerBound) * c.qDim, count: r.count * c.qDim)
+            }
+        }
 
         // output projection
         mm.multiply(w.wo, s.heads, rows: n, into: output, outStride: c.embeddingLength)

@@ -1,28 +1,46 @@
-// ForwardPass: one forward call over a batch of tokens — its size and first position, the cache,
-// the scratch buffers and the multiplier. The shared blocks (norms, RoPE, attention, feed-forward,
+// ForwardPass: one forward call over a batch of tokens — which sequences its rows continue (each
+// with its cache and first position), the scratch buffers and the multiplier. The shared blocks (norms, RoPE, attention, feed-forward,
 // the output head) are its methods, one file each, so an architecture's forward pass reads as the
 // list of blocks it composes (llama.cpp's llm_graph_context with build_norm / build_attn / build_ffn).
 
 import CKernels
 import Foundation
 
+/// Consecutive rows of a batch that continue one sequence: its cache, which held `start` positions
+/// before the call, and the batch rows that follow them.
+struct SequenceRows {
+    let cache: KVCache
+    let start: Int
+    let rows: Range<Int>
+    /// Whether each row is computed exactly as the same token evaluated alone would be (a draft
+    /// being verified), rather than as a prompt batch (as llama.cpp computes one).
+    var asSingleTokens = false
+}
+
 /// The state of one forward call; architectures call its blocks in their order.
 struct ForwardPass {
     let config: ModelConfig
     /// The batch's token ids.
     let tokens: UnsafeBufferPointer<TokenID>
-    /// The position of the first token (the cache held `start` positions before the call).
-    let start: Int
-    let cache: KVCache
+    /// The sequences the rows continue, in row order, covering every row: one for a prompt or a
+    /// token of one conversation, several when sequences of one model are decoded together.
+    let sequences: [SequenceRows]
     let scratch: ForwardScratch
     let mm: MatrixMultiplier
-    /// Where the logits go: [vocab] for the last token, or [n, vocab] when `allLogits`.
+    /// Where the logits go: [logitRows.count, vocab].
     let logits: UnsafeMutablePointer<Float>
-    let allLogits: Bool
+    /// The rows whose logits are computed, ascending.
+    let logitRows: [Int]
 
     /// Tokens in the batch.
     var rows: Int { tokens.count }
     var pool: ThreadPool { mm.pool }
+
+    /// The position of batch row `i` in its sequence.
+    func position(ofRow i: Int) -> Int {
+        for s in sequences where s.rows.contains(i) { return s.start + i - s.rows.lowerBound }
+        preconditionFailure("row \(i) belongs to no sequence")
+    }
 
     /// Runs `body` over slices of a prompt batch's rows on the pool's threads; a few rows (one
     /// generated token) stay on this thread, where a dispatch would cost more than it saves.
@@ -56,12 +74,17 @@ struct ForwardPass {
         }
     }
 
-    /// The final norm and the output projection into `logits`: the last row only, or every row.
+    /// The final norm and the output projection of `logitRows` into `logits`.
     func outputLogits(norm: Norm, output: WeightMatrix, softcap: Float? = nil) {
         let dim = config.embeddingLength
-        let first = allLogits ? 0 : rows - 1
-        let n = rows - first
-        norm.apply(scratch.residual + first * dim, into: scratch.normed, rows: n)
+        let n = logitRows.count
+        if let first = logitRows.first, logitRows.last == first + n - 1 {
+            norm.apply(scratch.residual + first * dim, into: scratch.normed, rows: n)
+        } else {
+            for (i, r) in logitRows.enumerated() {
+                norm.apply(scratch.residual + r * dim, into: scratch.normed + i * dim, rows: 1)
+            }
+        }
         mm.multiply(output, scratch.normed, rows: n, into: logits, outStride: config.vocabularySize)
         if let cap = softcap {  // Gemma 2: cap · tanh(logit / cap), as ggml scales, tanh, scales
             let inverse = 1 / cap

@@ -21,7 +21,7 @@ extension ForwardPass {
         let half = config.ropeDimensions / 2
         let thetaScale = powf(base, -2.0 / Float(config.ropeDimensions))
         for i in 0..<rows {
-            var theta = Float(start + i) * freqScale
+            var theta = Float(position(ofRow: i)) * freqScale
             for j in 0..<half {
                 var angle = theta
                 if let f = factors { angle /= f[j] }
