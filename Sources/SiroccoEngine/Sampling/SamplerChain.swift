@@ -67,28 +67,31 @@ public struct SamplerChain: Sendable {
     /// Picks the next token and records it in the history (call `accept` yourself only for
     /// tokens you did not sample, e.g. the prompt).
     public mutating func sample(_ logits: [Float]) -> TokenID {
-        let s = settings
-        let token: TokenID
-        if s.temperature <= 0 && s.logitBias.isEmpty && !penaltiesActive {
-            token = SamplerChain.argmax(logits)
-        } else {
-            let c = candidates(logits)
-            let r = Float(Double(rng.next() >> 11) / Double(1 << 53))
-            var acc: Float = 0
-            var chosen = c.ids[c.count - 1]
-            for (i, p) in c.probabilities.enumerated() {
-                acc += p
-                if r < acc { chosen = c.ids[i]; break }
-            }
-            token = chosen
-        }
+        let token = takesArgmax ? SamplerChain.argmax(logits) : draw(from: candidates(logits))
         accept(token)
         return token
     }
 
+    /// Greedy with nothing that changes logits: `sample` skips the candidate list.
+    var takesArgmax: Bool { settings.temperature <= 0 && settings.logitBias.isEmpty && !penaltiesActive }
+
     private var penaltiesActive: Bool {
         settings.repeatPenalty != 1 || settings.frequencyPenalty != 0 || settings.presencePenalty != 0
     }
+
+    /// One draw from `c`'s probabilities (one number from the random sequence).
+    mutating func draw(from c: TokenCandidates) -> TokenID {
+        let r = Float(nextUniform())
+        var acc: Float = 0
+        for (i, p) in c.probabilities.enumerated() {
+            acc += p
+            if r < acc { return c.ids[i] }
+        }
+        return c.ids[c.count - 1]
+    }
+
+    /// The next number of the random sequence, uniform in [0, 1).
+    mutating func nextUniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
 
     /// Adds `token` to the penalty history.
     public mutating func accept(_ token: TokenID) { penalties.accept(token) }
