@@ -156,15 +156,17 @@ SK_INLINE __m512i bcast32(const int8_t *p) {
 }
 
 // 16 rows × NC tokens (activation rows a[c]) over the nb super-blocks at w; results to out[c·os + r],
-// or added to what is there (add: the super-blocks that follow earlier ones).
+// or added to what is there (add: the super-blocks that follow earlier ones). `stream`: the weights
+// come from memory (a token or a few: a generated token, a draft, sequences decoded together), so
+// they are prefetched ahead and the computation overlaps the reading.
 SK_INLINE void tile_q4_K(const int NC, int64_t nb, const rp_q4_K *SK_RESTRICT w, const block_q8_K *const *a,
-                         float *SK_RESTRICT out, int64_t os, int add) {
+                         float *SK_RESTRICT out, int64_t os, int add, int stream) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512 acc[RP_MAXC];
     UNROLL for (int c = 0; c < NC; c++) acc[c] = add ? _mm512_loadu_ps(out + c * os) : _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
         const rp_q4_K *b = w + i;
-        if (NC == 1) sk_prefetch_stream(b, sizeof(*b));  // one token: the weights stream from memory
+        if (stream) sk_prefetch_stream(b, sizeof(*b));
         __m512i isum[RP_MAXC];
         UNROLL for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
         UNROLL for (int j = 0; j < 8; j++) {
@@ -206,14 +208,14 @@ SK_INLINE void tile_q4_K(const int NC, int64_t nb, const rp_q4_K *SK_RESTRICT w,
 }
 
 SK_INLINE void tile_q6_K(const int NC, int64_t nb, const rp_q6_K *SK_RESTRICT w, const block_q8_K *const *a,
-                         float *SK_RESTRICT out, int64_t os, int add) {
+                         float *SK_RESTRICT out, int64_t os, int add, int stream) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     const __m512i m30 = _mm512_set1_epi8(0x30);
     __m512 acc[RP_MAXC];
     UNROLL for (int c = 0; c < NC; c++) acc[c] = add ? _mm512_loadu_ps(out + c * os) : _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
         const rp_q6_K *b = w + i;
-        if (NC == 1) sk_prefetch_stream(b, sizeof(*b));
+        if (stream) sk_prefetch_stream(b, sizeof(*b));
         // −32 · bsum of every 16-value sub-block: the start of its dot product, which makes it Σ (q − 32)·y
         int32_t bias[RP_MAXC][16] __attribute__((aligned(64)));
         __m512 fsum[RP_MAXC];
@@ -249,12 +251,12 @@ SK_INLINE void tile_q6_K(const int NC, int64_t nb, const rp_q6_K *SK_RESTRICT w,
 
 #define RP_TILE_FNS(name, tile, rp)                                                                               \
     static void name(int nc, int64_t nb, const void *w, const block_q8_K *const *a, float *out, int64_t os,      \
-                     int add) {                                                                                   \
+                     int add, int stream) {                                                                       \
         switch (nc) {                                                                                             \
-        case 1: tile(1, nb, (const rp *)w, a, out, os, add); break;                                               \
-        case 2: tile(2, nb, (const rp *)w, a, out, os, add); break;                                               \
-        case 3: tile(3, nb, (const rp *)w, a, out, os, add); break;                                               \
-        default: tile(4, nb, (const rp *)w, a, out, os, add); break;                                              \
+        case 1: tile(1, nb, (const rp *)w, a, out, os, add, stream); break;                                       \
+        case 2: tile(2, nb, (const rp *)w, a, out, os, add, stream); break;                                       \
+        case 3: tile(3, nb, (const rp *)w, a, out, os, add, stream); break;                                       \
+        default: tile(4, nb, (const rp *)w, a, out, os, add, stream); break;                                      \
         }                                                                                                         \
     }
 RP_TILE_FNS(q4_K_tiles, tile_q4_K, rp_q4_K)
@@ -267,12 +269,14 @@ RP_TILE_FNS(q6_K_tiles, tile_q6_K, rp_q6_K)
 // the block's tokens go through them, and those tokens' activations (64 × 8 × 292 bytes) in L2.
 #define RP_TOKEN_BLOCK 64
 #define RP_K_BLOCK 8
+// Batches up to this many tokens stream the weights from memory (see tile_q4_K).
+#define RP_STREAM_TOKENS 16
 
 void sk_matmul_repacked(int type, int64_t n, const void *packed, int64_t r0, int64_t r1, const void *act,
                         size_t act_row_bytes, int64_t n_tok, float *out, int64_t out_stride) {
     const int64_t nb = n / QK_K;
     const size_t bb = repacked_block_bytes(type);
-    void (*tiles)(int, int64_t, const void *, const block_q8_K *const *, float *, int64_t, int) =
+    void (*tiles)(int, int64_t, const void *, const block_q8_K *const *, float *, int64_t, int, int) =
         type == SK_Q4_K ? q4_K_tiles : q6_K_tiles;
     for (int64_t t0 = 0; t0 < n_tok; t0 += RP_TOKEN_BLOCK) {
         const int64_t t1 = t0 + RP_TOKEN_BLOCK < n_tok ? t0 + RP_TOKEN_BLOCK : n_tok;
@@ -286,7 +290,9 @@ void sk_matmul_repacked(int type, int64_t n, const void *packed, int64_t r0, int
                     for (int c = 0; c < nc; c++) {
                         a[c] = (const block_q8_K *)((const uint8_t *)act + (size_t)(c0 + c) * act_row_bytes) + k0;
                     }
-                    tiles(nc, kn, w, a, out + c0 * out_stride + g * RP_ROWS, out_stride, k0 > 0);
+                    // a short batch reads the weights from memory in its first pass
+                    tiles(nc, kn, w, a, out + c0 * out_stride + g * RP_ROWS, out_stride, k0 > 0,
+                          c0 == t0 && n_tok <= RP_STREAM_TOKENS);
                 }
             }
         }

@@ -20,6 +20,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], parsing: .unconditional, help: "Maximum tokens to generate (1...100000).")
     var maxTokens = 256
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var draftOptions: DraftOptions
     @Option(name: .shortAndLong, parsing: .unconditional, help: "Worker threads (default: this machine's core count); fewer run while the machine is busy if that is faster.")
     var threads: Int = defaultThreadCount()
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens.")
@@ -58,6 +59,7 @@ struct RunCommand: ParsableCommand {
             guard !prompt.isEmpty else { throw CLIError("the prompt is empty") }
             let requested = ModelReference.requested(modelOptions.model)  // $SIROCCO_MODEL may name a server too
             if BackendLocation.isRemote(requested) {
+                if draftOptions.draftModel != nil { throw CLIError("--draft-model works with a local model, not a server") }
                 return try runRemote(requested, prompt: prompt, settings: settings)
             }
 
@@ -77,12 +79,17 @@ struct RunCommand: ParsableCommand {
             if tokens.count >= ctxSize {
                 throw CLIError("the prompt is \(tokens.count) tokens, longer than the context (\(ctxSize)); use a larger --ctx-size")
             }
-            let context = try InferenceContext(model: model, contextLength: min(ctxSize, tokens.count + maxTokens), threads: threads,
-                                               cacheType: cacheType)
+            let contextLength = min(ctxSize, tokens.count + maxTokens)
+            let context = try InferenceContext(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
+            let draft = try draftOptions.load(for: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
             var sampler = SamplerChain(settings: settings)
             let out = FileHandle.standardOutput
-            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler, onEvent: { event in
-                if case let .text(piece) = event { out.write(Data(piece.utf8)) }
+            let result = try context.generate(prompt: tokens, maxTokens: maxTokens, sampler: &sampler, draft: draft, onEvent: { event in
+                switch event {
+                case let .text(piece): out.write(Data(piece.utf8))
+                case let .notice(message) where !quiet: FileHandle.standardError.write(Data("\n[\(message)]\n".utf8))
+                default: break
+                }
             })
             out.write(Data("\n".utf8))
             if !quiet {
@@ -92,6 +99,11 @@ struct RunCommand: ParsableCommand {
                                     s.timeToFirstToken * 1000, result.stop.rawValue, s.cacheCellsUsed, s.cacheCapacity,
                                     Double(s.cacheBytesUsed) / 1_048_576, s.seed.map { "\($0)" } ?? "-")
                 FileHandle.standardError.write(Data(report.utf8))
+                if let d = s.draft {
+                    let line = String(format: "draft: %d of %d drafted tokens kept (%.0f%%) in %d rounds%@\n", d.accepted, d.drafted,
+                                      100 * d.acceptanceRate, d.rounds, d.switchedOff ? ", then switched off" : "")
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
                 let o = s.cacheOccupancy
                 if o.windowCapacity > 0 {
                     let window = String(format: "kv cache per layer kind: windowed %d/%d cells%@\n", o.windowCellsUsed, o.windowCapacity,

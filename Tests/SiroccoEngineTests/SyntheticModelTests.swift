@@ -148,6 +148,23 @@ let syntheticTolerance: Float = 0.12
         #expect(zip(fresh, ref.logits[19]).map { abs($0 - $1) }.max()! <= syntheticTolerance)
     }
 
+    /// A new prompt that shares only an early prefix with what a wrapped rolling buffer holds: the
+    /// buffer cannot go back that far, so the whole prompt is evaluated again (it once resumed from
+    /// the prefix's end on an emptied cache).
+    @Test func aPromptSharingAPrefixTheWindowHasLeftIsEvaluatedWhole() throws {
+        let (model, ref) = try load("llama-swa-q8_0")
+        let vocab = model.config.vocabularySize
+        let first = ref.tokens + (0..<30).map { TokenID(($0 * 37 + 11) % vocab) }
+        let second = Array(ref.tokens.prefix(20)) + (0..<10).map { TokenID(($0 * 53 + 5) % vocab) }
+        let reused = InferenceContext(model: model, contextLength: 96, threads: 1)
+        var a = SamplerChain(settings: .greedy), b = SamplerChain(settings: .greedy)
+        _ = try reused.generate(prompt: first, maxTokens: 4, sampler: &a)
+        let again = try reused.generate(prompt: second, maxTokens: 8, sampler: &a)
+        let fresh = try InferenceContext(model: model, contextLength: 96, threads: 1).generate(prompt: second, maxTokens: 8, sampler: &b)
+        #expect(again.tokens == fresh.tokens && again.stats.reusedTokens == 0)
+        #expect(Array(reused.tokens.prefix(second.count)) == second)
+    }
+
     @Test func expertsAreReadOnlyWhenChosen() throws {
         let (model, _) = try load("llama-moe-q8_0")
         #expect(model.config.expertCount == 8 && model.config.expertUsedCount == 2)

@@ -24,6 +24,8 @@ public struct GenerationStats: Sendable, Equatable, Codable {
     public var seed: UInt64?
     /// Generated tokens that belong to a reasoning block (`<think>…</think>`; see Reasoning).
     public var reasoningTokens = 0
+    /// Speculative decoding's counters (nil without a draft model).
+    public var draft: DraftStatistics?
 
     public init() {}
 
@@ -57,8 +59,11 @@ extension InferenceContext {
     /// `isCancelled` is polled between tokens. Text reaches `onEvent` UTF-8-complete, with any
     /// stop string and what follows it held back. Generated tokens stay in the cache.
     /// `startsInReasoning`: the prompt opened a reasoning block (its tokens are counted apart).
+    /// With a `draft`, tokens come from speculative rounds (see SpeculativeDecoding): the same
+    /// greedy text, and sampled text from the same distribution, sooner.
     public func generate(prompt: [TokenID], maxTokens: Int, sampler: inout SamplerChain,
                          stopStrings: [String] = [], startsInReasoning: Bool = false,
+                         draft: SpeculativeDraft? = nil,
                          settings: (() -> SamplerSettings)? = nil,
                          isCancelled: () -> Bool = { false },
                          onEvent: (GenerationEvent) -> Void = { _ in }) throws -> GenerationResult {
@@ -69,14 +74,14 @@ extension InferenceContext {
         var stats = GenerationStats()
         stats.seed = sampler.seed
         // always re-evaluate at least the last prompt token so its logits are fresh
-        let keep = min(sharedPrefixLength(with: prompt), prompt.count - 1)
-        truncate(to: keep)
+        truncate(to: min(sharedPrefixLength(with: prompt), prompt.count - 1))
+        let keep = position  // less when a rolling buffer has moved past the cut (then nothing is kept)
         let newTokens = Array(prompt[keep...])
         stats.reusedTokens = keep
 
         let clock = ContinuousClock()
         let t0 = clock.now
-        var logits = try evaluate(newTokens)
+        let logits = try evaluate(newTokens)
         for t in newTokens { sampler.accept(t) }
         stats.promptTokens = newTokens.count
         stats.promptSeconds = (clock.now - t0).seconds
@@ -96,10 +101,12 @@ extension InferenceContext {
             text += piece
             onEvent(.text(piece))
         }
+        var decoder = TokenDecoder(target: self, prompt: prompt, logits: logits, draft: draft, seed: sampler.seed,
+                                   reproducible: sampler.settings.seed != nil && sampler.settings.temperature > 0)
         while generated.count < maxTokens {
             if isCancelled() { stop = .cancelled; break }
             if let settings { sampler.settings = settings() }
-            let next = sampler.sample(logits)
+            let next = try decoder.next(sampler: &sampler, budget: maxTokens - generated.count) { onEvent(.notice($0)) }
             if generated.isEmpty { stats.timeToFirstToken = (clock.now - t0).seconds }
             if tokenizer.isEndOfGeneration(next) { stop = .endOfGeneration; break }
             generated.append(next)
@@ -107,15 +114,19 @@ extension InferenceContext {
             emit(visible)
             reasoning.add(visible)
             stats.reasoningTokens = reasoning.tokens
+            stats.draft = decoder.statistics
             if hitStop { stop = .stopString; break }
             stats.generatedTokens = generated.count
             stats.generationSeconds = (clock.now - t1).seconds
             if generated.count == maxTokens { break }
-            if position >= contextLength { stop = .contextFull; break }
-            logits = try evaluate([next])
+            if decoder.position >= contextLength { stop = .contextFull; break }
+            try decoder.advance(next)
             fillCacheStats(&stats)
             onEvent(.progress(stats))
         }
+        // the cache keeps the answer's tokens, not drafts rejected or decided past its end
+        truncate(to: sharedPrefixLength(with: prompt + generated))
+        stats.draft = decoder.statistics
         if stop != .stopString {
             emit(stopFilter.push(detokenizer.finish()).visible)
             emit(stopFilter.flush())
