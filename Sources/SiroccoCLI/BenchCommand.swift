@@ -24,8 +24,16 @@ struct BenchCommand: ParsableCommand {
     var cacheType: KVCacheType = .f16
     @Flag(help: "Run every token on all --threads threads, even when the machine is busy (by default fewer threads run when that is faster).")
     var fixedThreads = false
-    @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb (and depth_gen_tps).")
+    @OptionGroup var draftOptions: DraftOptions
+    @Option(help: "With --draft-model: the user message answered greedily (through the model's chat template), alone and with the draft, alternately in every repeat.")
+    var prompt = BenchCommand.codePrompt
+    @Option(parsing: .upToNextOption,
+            help: "Sequence counts (e.g. 1 2 4): aggregate generation speed with that many sequences decoded together, one forward call a step, measured alternately in every repeat, with each count's ratio to the first.")
+    var sequences: [Int] = []
+    @Flag(help: "Print one JSON object: prompt_tps, gen_tps, peak_rss_mb (and depth_gen_tps, speculative or sequences figures).")
     var json = false
+
+    static let codePrompt = "Write a Python function that parses a CSV file and returns a list of dictionaries, with error handling and type hints."
 
     func validate() throws {
         guard promptTokens >= 1, genTokens >= 1, promptTokens + genTokens <= 65536 else {
@@ -36,12 +44,18 @@ struct BenchCommand: ParsableCommand {
         guard depths.allSatisfy({ (1...65536).contains($0 + genTokens) && $0 >= 1 }) else {
             throw ValidationError("--depths must be ≥ 1 with depth + -n ≤ 65536")
         }
+        guard sequences.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--sequences must be between 1 and 64") }
+        guard [!depths.isEmpty, !sequences.isEmpty, draftOptions.draftModel != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("--depths, --sequences and --draft-model measure different things: give one of them")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let model = try modelOptions.load()
             if !depths.isEmpty { return try runDepths(model) }
+            if !sequences.isEmpty { return try runSequences(model) }
+            if draftOptions.draftModel != nil { return try runSpeculative(model) }
             let context = try InferenceContext(model: model, contextLength: promptTokens + genTokens + 1,
                                                batchSize: 512, threads: threads, cacheType: cacheType)
             context.adaptsThreadCount = !fixedThreads
@@ -121,6 +135,87 @@ extension BenchCommand {
                 print(String(format: "depth %6d: %.1f tokens/s  (tg%d, median of %d)", depth, tps, genTokens, repeats))
             }
             print(String(format: "ratio:       %.3f (depth %d / depth %d)", ratio, depths.last!, depths.first!))
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Aggregate generation speed of N sequences decoded together (each its own prompt and cache),
+    /// the counts alternating inside every repeat.
+    func runSequences(_ model: Model) throws {
+        let most = sequences.max()!
+        let contexts = try (0..<most).map { _ in
+            try InferenceContext(model: model, contextLength: promptTokens + genTokens + 1, batchSize: 512, threads: threads,
+                                 cacheType: cacheType)
+        }
+        contexts.forEach { $0.adaptsThreadCount = !fixedThreads }
+        let vocab = model.config.vocabularySize
+        let clock = ContinuousClock()
+        var rates = [[Double]](repeating: [], count: sequences.count)
+        for _ in 0..<repeats {
+            for (i, n) in sequences.enumerated() {
+                var logits: [[Float]] = []
+                for (s, context) in contexts.prefix(n).enumerated() {
+                    context.reset()
+                    logits.append(try context.evaluate((0..<promptTokens).map { TokenID(($0 * 7919 + 13 + s * 101) % vocab) }))
+                }
+                let t0 = clock.now
+                for _ in 0..<genTokens {
+                    let steps = zip(contexts, logits).map { SequenceStep($0, [SamplerChain.argmax($1)]) }
+                    logits = try InferenceContext.evaluate(together: steps)
+                }
+                rates[i].append(Double(n * genTokens) / (clock.now - t0).seconds)
+            }
+        }
+        let medians = rates.map(median)
+        if json {
+            let pairs = zip(sequences, medians).map { String(format: "\"%d\": %.2f", $0, $1) }.joined(separator: ", ")
+            print(String(format: "{\"sequences_gen_tps\": {%@}, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d}",
+                         pairs, threads, promptTokens, genTokens, repeats))
+        } else {
+            print("model:       \(model.file.path)")
+            print("threads:     \(threads)")
+            for (n, tps) in zip(sequences, medians) {
+                print(String(format: "%2d sequences: %.1f tokens/s in all  (%.2f× %d; tg%d each, median of %d)", n, tps,
+                             tps / medians[0], sequences[0], genTokens, repeats))
+            }
+        }
+    }
+
+    /// Greedy generation of an answer to `prompt`, the target alone and with the draft, alternately.
+    func runSpeculative(_ model: Model) throws {
+        let tokens = try ChatFormat.forModel(model).promptTokens([.user(prompt)], tokenizer: model.tokenizer)
+        let length = tokens.count + genTokens + 1
+        let alone = try InferenceContext(model: model, contextLength: length, threads: threads, cacheType: cacheType)
+        let target = try InferenceContext(model: model, contextLength: length, threads: threads, cacheType: cacheType)
+        [alone, target].forEach { $0.adaptsThreadCount = !fixedThreads }
+        guard let draft = try draftOptions.load(for: model, contextLength: length, threads: threads, cacheType: cacheType) else { return }
+        draft.context.adaptsThreadCount = !fixedThreads
+        var plainRates: [Double] = [], draftRates: [Double] = [], acceptance: [Double] = []
+        var same = true
+        for _ in 0..<repeats {
+            alone.reset()
+            target.reset()
+            draft.context.reset()
+            var a = SamplerChain(settings: .greedy), b = SamplerChain(settings: .greedy)
+            let plain = try alone.generate(prompt: tokens, maxTokens: genTokens, sampler: &a)
+            let drafted = try target.generate(prompt: tokens, maxTokens: genTokens, sampler: &b, draft: draft)
+            plainRates.append(plain.stats.generationTokensPerSecond)
+            draftRates.append(drafted.stats.generationTokensPerSecond)
+            acceptance.append(drafted.stats.draft?.acceptanceRate ?? 0)
+            same = same && plain.tokens == drafted.tokens
+        }
+        let (p, d) = (median(plainRates), median(draftRates))
+        if json {
+            print(String(format: "{\"gen_tps\": %.2f, \"draft_gen_tps\": %.2f, \"speedup\": %.3f, \"acceptance\": %.3f, \"same_tokens\": %@, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d}",
+                         p, d, d / p, median(acceptance), same ? "true" : "false", threads, genTokens, repeats))
+        } else {
+            print("model:       \(model.file.path)")
+            print("draft:       \(draft.context.model.file.path)")
+            print("threads:     \(threads)")
+            print(String(format: "alone:       %.1f tokens/s  (greedy, up to %d tokens, median of %d)", p, genTokens, repeats))
+            print(String(format: "with draft:  %.1f tokens/s  (%.2f×, %.0f%% of drafted tokens kept)", d, d / p, 100 * median(acceptance)))
+            print("same tokens: \(same ? "yes" : "NO")")
         }
     }
 }

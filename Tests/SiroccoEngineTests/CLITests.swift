@@ -134,6 +134,37 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         expectOneLineError(try runSirocco(["bench", "--depths", "0"]), containing: "--depths")
     }
 
+    /// --draft-model: the same greedy answer with the draft's counts reported; bench --draft-model
+    /// and --sequences report their figures (never asserted as speeds); a draft with another
+    /// vocabulary, or beside a server, is one line.
+    @Test func draftModelAndSequences() throws {
+        let model = ReferenceModel.path
+        let draft = try #require(try GGUFTestWriter.copy(of: model, settingUInt32: "llama.block_count", to: 20))
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let question = ["run", "-p", "Name three colours.", "--temp", "0", "-n", "24", "--threads", "2"]
+        let alone = try runSirocco(question)
+        let drafted = try runSirocco(question + ["--draft-model", draft])
+        #expect(alone.status == 0 && drafted.status == 0, "\(drafted.stderr)")
+        #expect(drafted.stdout == alone.stdout)
+        #expect(drafted.stderr.contains("draft: ") && drafted.stderr.contains("drafted tokens kept"), "\(drafted.stderr)")
+
+        let bench = try runSirocco(["bench", "--draft-model", draft, "--prompt", "Name three colours.", "-n", "16", "-r", "1",
+                                    "--threads", "2", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
+        #expect(report?["same_tokens"] as? Bool == true && (report?["draft_gen_tps"] as? Double ?? 0) > 0, "\(bench.stdout)")
+        let batched = try runSirocco(["bench", "--sequences", "1", "3", "-p", "8", "-n", "4", "-r", "1", "--threads", "2", "--json"])
+        let figures = (try JSONSerialization.jsonObject(with: Data(batched.stdout.utf8)) as? [String: Any])?["sequences_gen_tps"] as? [String: Double]
+        #expect(Set(figures?.keys.map { $0 } ?? []) == ["1", "3"], "\(batched.stdout) \(batched.stderr)")
+
+        let qwen = TestModelFiles.directory + "/qwen2.5-coder-0.5b-instruct.gguf"
+        if FileManager.default.fileExists(atPath: qwen) {
+            expectOneLineError(try runSirocco(question + ["--draft-model", qwen]), containing: "vocabulary sizes 151936 (draft) and 49152 (target)")
+        }
+        expectOneLineError(try runSirocco(question + ["--draft-model", "http://127.0.0.1:9/v1"]), containing: "--draft-model needs a local model")
+        expectOneLineError(try runSirocco(["bench", "--sequences", "2", "--depths", "8"]), containing: "give one of them")
+    }
+
     @Test func greedyRawRunMatchesLlamaCpp() throws {
         let p = try ReferenceModel.reference().prompts.first { $0.name == "chat_2plus2" }!
         let r = try runSirocco(["run", "--raw", "--prompt", p.prompt, "--temp", "0", "-n", "32", "--threads", "2"])

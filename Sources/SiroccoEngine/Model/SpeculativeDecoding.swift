@@ -135,15 +135,18 @@ struct TokenDecoder {
         var distributions: [TokenCandidates] = []
         var draftSeconds = 0.0
         if k > 0, let draft {
+            let context = draft.context
+            // the draft catches up: a prompt's worth first (not a round's cost), then the last token
+            // or two (a kept draft it never evaluated) in the round's first call
+            context.truncate(to: min(context.sharedPrefixLength(with: committed), committed.count - 1))
+            if committed.count - context.position > 2 { try context.evaluate(Array(committed[context.position..<committed.count - 2])) }
             let t0 = monotonicNanoseconds()
             var settings = sampler.settings  // the target's, without the history-bound penalties
             settings.repeatPenalty = 1
             settings.frequencyPenalty = 0
             settings.presencePenalty = 0
             draftChain.settings = settings
-            let context = draft.context
-            _ = try catchUp(context)
-            var draftLogits = try context.evaluate([last])
+            var draftLogits = try context.evaluate(Array(committed[context.position...]))
             while drafts.count < k {
                 let (token, q) = draftChain.sampleWithDistribution(draftLogits)
                 let sure = draftChain.settings.temperature <= 0 ? Self.topProbability(draftLogits) : Float(q.probabilities.max() ?? 0)
@@ -175,6 +178,7 @@ struct TokenDecoder {
             cost.recordPlainStep(seconds: targetSeconds)
         } else {
             cost.recordRound(drafted: drafts.count, kept: kept, draftSeconds: draftSeconds, targetSeconds: targetSeconds)
+            cost.recordYield(tokens: decided.count, seconds: draftSeconds + targetSeconds)
             statistics?.rounds += 1
             statistics?.drafted += drafts.count
             statistics?.accepted += kept
@@ -245,9 +249,22 @@ struct DraftCostModel {
         return best
     }
 
-    /// Whether enough has been measured to say that no draft length beats the target alone.
+    /// Seconds per token of recent drafting rounds, as they came out (the model leaves costs out:
+    /// switching between the models, a draft's first call taking two rows).
+    private var roundSecondsPerToken: Double?
+
+    /// Whether enough has been measured to say that no draft length beats the target alone: by
+    /// the model, or by what recent rounds yielded against a token of the target alone.
     var showsDraftingDoesNotPay: Bool {
-        draftedSoFar >= 24 && targetSeconds != nil && speedup(k: bestDraftLength(max: 16)) < 1
+        guard draftedSoFar >= 24, let t = targetSeconds else { return false }
+        if speedup(k: bestDraftLength(max: 16)) < 1 { return true }
+        return timed && (roundSecondsPerToken.map { $0 > t } ?? false)
+    }
+
+    mutating func recordYield(tokens: Int, seconds: Double) {
+        guard timed, tokens > 0 else { return }
+        let perToken = seconds / Double(tokens)
+        roundSecondsPerToken = roundSecondsPerToken.map { $0 + Self.smoothing * (perToken - $0) } ?? perToken
     }
 
     mutating func recordPlainStep(seconds: Double) {
