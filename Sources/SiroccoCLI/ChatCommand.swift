@@ -41,6 +41,7 @@ struct ChatCommand: ParsableCommand {
     var maxTokens = 2048
     @Option(help: cacheTypeHelp)
     var cacheType: KVCacheType = .f16
+    @OptionGroup var draftOptions: DraftOptions
 
     func run() throws {
         try reportingErrors {
@@ -53,6 +54,12 @@ struct ChatCommand: ParsableCommand {
             do { try ChatTUI.checkValues(options) } catch let error as ChatStartError { throw CLIError(error.description) }
             // catalog names become paths, pulled first when missing (as `ollama run` does); with
             // --resume and no --model the saved chat's models are used, so nothing is pulled yet
+            if let draft = draftOptions.draftModel {
+                if BackendLocation.isRemote(draft) { throw CLIError("--draft-model needs a local model, not a server's URL") }
+                options.draftModelPath = try ModelReference.path(for: draft, pull: true)
+                options.draftMax = draftOptions.draftMax
+                options.draftPMin = draftOptions.draftPMin
+            }
             options.remoteModel = remote.remoteModel
             options.apiKeyEnvironmentVariable = remote.apiKeyEnv
             options.modelPaths = try model.map { BackendLocation.isRemote($0) ? $0 : try ModelReference.path(for: $0, pull: true) }

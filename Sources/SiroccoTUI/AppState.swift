@@ -30,6 +30,9 @@ struct PaneState: Equatable, Sendable {
     var streaming = false
     /// The prompt is being evaluated (no token yet).
     var waitingForFirstToken = false
+    /// Notices that came while an answer was streaming (drafting switching off): shown after it,
+    /// not inside its text.
+    var deferredNotices: [String] = []
     var stats = GenerationStats()
     /// Whether the seed in `stats` was fixed by the settings (else drawn at random).
     var answerSeedFixed = false
@@ -196,8 +199,14 @@ struct AppState: Equatable, Sendable {
             panes[index].stats = stats
             panes[index].lastStop = reason
             panes[index].waitingForFirstToken = false
+            for text in panes[index].deferredNotices { panes[index].append(.notice, TerminalText.escaped(text)) }
+            panes[index].deferredNotices = []
         case let .notice(text):
-            panes[index].append(.notice, TerminalText.escaped(text))
+            if panes[index].streaming && !panes[index].waitingForFirstToken && panes[index].entries.last?.kind == .assistant {
+                panes[index].deferredNotices.append(text)
+            } else {
+                panes[index].append(.notice, TerminalText.escaped(text))
+            }
         }
     }
 }

@@ -38,6 +38,11 @@ public struct ChatOptions: Sendable {
     public var remoteModel: String?
     /// The environment variable holding the servers' API key (read by `openRemote`, never saved).
     public var apiKeyEnvironmentVariable = "SIROCCO_API_KEY"
+    /// A draft model (GGUF path) for every local pane: speculative decoding (see SpeculativeDraft),
+    /// with its longest draft and the probability below which it stops.
+    public var draftModelPath: String?
+    public var draftMax = 16
+    public var draftPMin: Float = 0.5
     /// The server models of the resumed chat's panes, by pane (filled when resuming without --model).
     var resumedRemoteModels: [String?] = []
 
@@ -73,6 +78,13 @@ public struct ChatOptions: Sendable {
 public struct ChatStartError: Error, CustomStringConvertible {
     public let description: String
     init(_ message: String) { description = message }
+}
+
+/// A draft model that cannot draft for a pane's model (unreadable, or another vocabulary).
+struct DraftModelError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "--draft-model \(path): \(reason)" }
 }
 
 public enum ChatTUI {

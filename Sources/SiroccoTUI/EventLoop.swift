@@ -233,6 +233,18 @@ final class EventLoop {
                                       cacheType: options.cacheType, format: format, systemPrompt: systemPrompt,
                                       settings: options.settings)
         session.maxAnswerTokens = options.maxAnswerTokens
+        if let path = options.draftModelPath {
+            do {
+                let context = try InferenceContext(model: try Model(path: path), contextLength: options.contextLength, threads: threads,
+                                                   cacheType: options.cacheType)
+                let draft = try SpeculativeDraft(context: context, target: model)
+                draft.maxTokens = options.draftMax
+                draft.minProbability = options.draftPMin
+                session.draft = draft
+            } catch {
+                throw DraftModelError(path: path, reason: "\(error)")
+            }
+        }
         return session
     }
 

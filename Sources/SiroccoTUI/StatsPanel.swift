@@ -48,12 +48,20 @@ enum StatsPanel {
             Item(label: "generation", value: "\(Format.oneDecimal(s.generationTokensPerSecond)) tok/s"),
             Item(label: "answer", value: "\(s.generatedTokens) tokens" + (s.reasoningTokens > 0 ? " (\(s.reasoningTokens) thinking)" : "")),
             Item(label: "first token", value: s.timeToFirstToken > 0 ? "\(Int((s.timeToFirstToken * 1000).rounded())) ms" : "–"),
-        ] + (pane.isRemote ? [Item(label: "KV cache", value: "remote")] : cacheItems(s)) + [
+        ] + draftItems(s) + (pane.isRemote ? [Item(label: "KV cache", value: "remote")] : cacheItems(s)) + [
             Item(label: "temp", value: "\(Format.decimal(settings.temperature))   top-p \(Format.decimal(settings.topP))"),
             Item(label: "top-k", value: "\(settings.topK)   min-p \(Format.decimal(settings.minP))"),
             Item(label: "repeat", value: Format.decimal(settings.repeatPenalty)),
             Item(label: "seed", value: seedText(answerSeed: s.seed, answerSeedFixed: pane.answerSeedFixed, setting: settings.seed)),
         ]
+    }
+
+    /// Speculative decoding: the share of drafted tokens kept, and whether drafting switched off
+    /// (the generation row's tok/s is then the effective speed).
+    private static func draftItems(_ s: GenerationStats) -> [Item] {
+        guard let d = s.draft else { return [] }
+        let kept = d.drafted > 0 ? "\(Int((d.acceptanceRate * 100).rounded()))% of \(d.drafted) kept" : "–"
+        return [Item(label: "draft", value: d.switchedOff ? "off · \(kept)" : kept)]
     }
 
     /// The local KV cache's cells, memory and gauge.

@@ -139,7 +139,7 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
     /// vocabulary, or beside a server, is one line.
     @Test func draftModelAndSequences() throws {
         let model = ReferenceModel.path
-        let draft = try #require(try GGUFTestWriter.copy(of: model, settingUInt32: "llama.block_count", to: 20))
+        let draft = try #require(try GGUFPatch.copy(of: model, settingUInt32: "llama.block_count", to: 20))
         defer { try? FileManager.default.removeItem(atPath: draft) }
         let question = ["run", "-p", "Name three colours.", "--temp", "0", "-n", "24", "--threads", "2"]
         let alone = try runSirocco(question)

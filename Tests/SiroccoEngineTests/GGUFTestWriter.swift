@@ -94,23 +94,6 @@ struct GGUFTestWriter {
         return out
     }
 
-    /// A copy of the GGUF file at `path` with the UInt32 value of `key` set to `value` in place (the
-    /// file keeps its size and tensors), written to a fresh temporary file; nil when `key` is not a
-    /// UInt32 in its header.
-    static func copy(of path: String, settingUInt32 key: String, to value: UInt32) throws -> String? {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        var needle: [UInt8] = []
-        withUnsafeBytes(of: UInt64(key.utf8.count).littleEndian) { needle.append(contentsOf: $0) }
-        needle.append(contentsOf: key.utf8)
-        withUnsafeBytes(of: UInt32(4).littleEndian) { needle.append(contentsOf: $0) }  // GGUF uint32 type
-        let header = min(bytes.count, 64 << 20) - needle.count - 4
-        guard header > 0, let at = (0..<header).first(where: { i in
-            bytes[i] == needle[0] && bytes[i..<i + needle.count].elementsEqual(needle)
-        }) else { return nil }
-        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at + needle.count..<at + needle.count + 4, with: $0) }
-        return write(bytes, name: "patched")
-    }
-
     /// Writes `bytes` to a fresh temporary file and returns its path.
     static func write(_ bytes: [UInt8], name: String = "test") -> String {
         let path = NSTemporaryDirectory() + "sirocco-\(name)-\(UUID().uuidString).gguf"

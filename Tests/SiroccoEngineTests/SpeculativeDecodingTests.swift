@@ -23,7 +23,7 @@ import TestSupport
     /// A draft made of the first `layers` layers of the model at `path` (the same file with a
     /// smaller block count): the same vocabulary, cheaper, and right often enough to be kept.
     static func truncatedDraft(of path: String, architecture: String, layers: UInt32) throws -> Model {
-        let copy = try #require(try GGUFTestWriter.copy(of: path, settingUInt32: GGUFKey.blockCount(architecture), to: layers))
+        let copy = try #require(try GGUFPatch.copy(of: path, settingUInt32: GGUFKey.blockCount(architecture), to: layers))
         defer { try? FileManager.default.removeItem(atPath: copy) }
         return try Model(path: copy)  // mapped: the file may go once loaded
     }

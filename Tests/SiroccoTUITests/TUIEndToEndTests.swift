@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct TUIEndToEndTests {
     static let ready = "Type a message and press Enter"
@@ -77,6 +78,17 @@ import Testing
         let cellsAfterTwo = try #require(StatsReader.kvCells(second).first)
         #expect(cellsAfterTwo > cellsAfterOne, "KV cells \(cellsAfterOne) → \(cellsAfterTwo)")
         #expect(StatsReader.values("KV memory", in: second).first.flatMap(Double.init) ?? 0 > 0)
+    }
+
+    /// --draft-model: the stats panel shows how many drafted tokens the model kept.
+    @Test func aDraftModelsShareOfKeptTokensShows() throws {
+        let draft = try #require(try GGUFPatch.copy(of: defaultModelPath, settingUInt32: "llama.block_count", to: 20))
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let t = try start(["--draft-model", draft, "--temp", "0", "--max-tokens", "48"])
+        defer { t.close() }
+        _ = try t.waitFor(text: TUIEndToEndTests.ready)
+        let screen = try ask(t, "Name three colours.")
+        #expect(screen.range(of: #"│ draft +(off · )?\d+% of [1-9]\d* kept"#, options: .regularExpression) != nil, "\(screen)")
     }
 
     @Test func settingsChangeInThePanel() throws {

@@ -15,6 +15,9 @@ public final class ChatSession: @unchecked Sendable {
     public var overflowPolicy = ContextOverflowPolicy.dropOldestTurns
     /// Extra strings that end an answer (besides the model's end-of-turn tokens).
     public var stopStrings: [String] = []
+    /// A draft model that proposes tokens for this one to check (speculative decoding); set
+    /// between answers.
+    public var draft: SpeculativeDraft?
 
     private let lock = NSLock()
     private var _messages: [ChatMessage] = []
@@ -178,7 +181,7 @@ public final class ChatSession: @unchecked Sendable {
         if opened { onEvent(.text(prefix)) }
         let result = try context.generate(
             prompt: tokens, maxTokens: maxAnswerTokens, sampler: &sampler, stopStrings: stopStrings,
-            startsInReasoning: opened,
+            startsInReasoning: opened, draft: draft,
             settings: { [unowned self] in self.settings },
             isCancelled: { [unowned self] in self.cancelled.load(ordering: .acquiring) },
             onEvent: { [unowned self] event in

@@ -127,8 +127,8 @@ struct TokenDecoder {
                 stats.switchedOff = true
                 statistics = stats
                 k = 0
-                notice(String(format: "drafting off for this answer: the draft's tokens were kept %.0f%% of the time, too few to pay",
-                              100 * stats.acceptanceRate))
+                notice(String(format: "drafting off for this answer: it cost more time than it saved (%.0f%% of %d drafted tokens kept)",
+                              100 * stats.acceptanceRate, stats.drafted))
             }
         }
         var drafts: [TokenID] = []
@@ -256,9 +256,9 @@ struct DraftCostModel {
     /// Whether enough has been measured to say that no draft length beats the target alone: by
     /// the model, or by what recent rounds yielded against a token of the target alone.
     var showsDraftingDoesNotPay: Bool {
-        guard draftedSoFar >= 24, let t = targetSeconds else { return false }
+        guard draftedSoFar >= 32, let t = targetSeconds else { return false }
         if speedup(k: bestDraftLength(max: 16)) < 1 { return true }
-        return timed && (roundSecondsPerToken.map { $0 > t } ?? false)
+        return timed && (roundSecondsPerToken.map { $0 > 1.1 * t } ?? false)
     }
 
     mutating func recordYield(tokens: Int, seconds: Double) {
