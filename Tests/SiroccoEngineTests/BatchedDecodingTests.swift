@@ -2,6 +2,7 @@
 // forward call — get exactly the logits they would get one token at a time, alone.
 
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 @testable import SiroccoEngine
@@ -89,5 +90,41 @@ struct BatchedDecodingTests {
             #expect(same, "\(file): sequence \(s): \(Self.difference(got[s], expected[s]))")
             #expect(contexts[s].tokens == prompts[s] + steps[s])
         }
+    }
+}
+
+/// Sequences generating on their own threads through one SequenceBatcher: each answer is the one
+/// it gets alone, and the steps served several sequences at once.
+struct SequenceBatcherTests {
+    @Test func threadsGeneratingTogetherGetTheirOwnAnswers() throws {
+        let model = try #require(try BatchedDecodingTests.load(BatchedDecodingTests.models[0]))
+        let questions = ["Name three colours.", "What is two plus two?", "Write a haiku about rain."]
+        let prompts = questions.map {
+            model.tokenizer.encode("<|im_start|>user\n\($0)<|im_end|>\n<|im_start|>assistant\n", addSpecial: true, parseSpecial: true)
+        }
+        let expected = try prompts.map { prompt in
+            var sampler = SamplerChain(settings: .greedy)
+            return try InferenceContext(model: model, contextLength: 256, threads: 2).generate(prompt: prompt, maxTokens: 40, sampler: &sampler).tokens
+        }
+        let batcher = SequenceBatcher(model: model, threads: 2)
+        let results = Mutex<[Int: [TokenID]]>([:])
+        let group = DispatchGroup()
+        for (i, prompt) in prompts.enumerated() {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                let context = InferenceContext(model: model, contextLength: 256, threads: 1)
+                context.batcher = batcher
+                var sampler = SamplerChain(settings: .greedy)
+                let tokens = (try? context.generate(prompt: prompt, maxTokens: 40, sampler: &sampler).tokens) ?? []
+                results.withLock { $0[i] = tokens }
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let got = results.withLock { $0 }
+        for i in prompts.indices { #expect(got[i] == expected[i], "sequence \(i)") }
+        // a request a token (and one a prompt), in far fewer steps
+        #expect(batcher.requestsServed >= expected.map(\.count).reduce(0, +) && Double(batcher.requestsServed) / Double(batcher.steps) > 1.5,
+                "\(batcher.requestsServed) requests in \(batcher.steps) steps")
     }
 }

@@ -4,6 +4,8 @@
 // sequence keeps its own cache, tokens, sampler and settings; its rows attend only to its cache and
 // are computed as they would be alone (see Attend), so its logits are those of decoding it alone.
 
+import Foundation
+
 /// The next tokens of one sequence in a step decoded together with others.
 public struct SequenceStep {
     public let context: InferenceContext
@@ -22,14 +24,18 @@ extension InferenceContext {
     /// batch size needs).
     public static func evaluate(together steps: [SequenceStep]) throws -> [[Float]] {
         guard let leader = steps.first?.context else { return [] }
+        return try run(steps, on: leader.runner)
+    }
+
+    /// Checks `steps` and runs them on `runner`, as many whole steps a call as its batch holds.
+    static func run(_ steps: [SequenceStep], on runner: ForwardRunner) throws -> [[Float]] {
         for (i, step) in steps.enumerated() {
-            precondition(step.context.model === leader.model, "sequences decoded together must share one Model")
+            precondition(step.context.model === runner.model, "sequences decoded together must share one Model")
             precondition(!steps[..<i].contains { $0.context === step.context }, "a context appears twice in one step")
-            precondition(!step.tokens.isEmpty && step.tokens.count <= min(leader.batchSize, step.context.batchSize))
+            precondition(!step.tokens.isEmpty && step.tokens.count <= min(runner.maxBatch, step.context.batchSize))
             try step.context.checkFits(step.tokens)
         }
-        let runner = leader.runner
-        let vocab = leader.model.config.vocabularySize
+        let vocab = runner.model.config.vocabularySize
         var results: [[Float]] = []
         var first = 0
         while first < steps.count {
@@ -63,5 +69,95 @@ extension InferenceContext {
             first = end
         }
         return results
+    }
+}
+
+/// Sequences of one model that generate at the same time from their own threads (panes comparing
+/// settings), decoded together: each thread hands its next tokens to `evaluate`, which returns once
+/// a forward call that included them has run on the batcher's threads. A step waits for every
+/// sequence taking part (`join` … `leave`) to hand its tokens over, or a few milliseconds for
+/// one that is late; a context with a batcher runs every forward call through it.
+public final class SequenceBatcher: @unchecked Sendable {
+    public let model: Model
+    let runner: ForwardRunner
+    private let condition = NSCondition()
+    private var members = 0
+    private var waiting: [Request] = []
+    private var stepping = false
+    /// When the last step ended: the sequences it served come back together soon after.
+    private var lastStepEnd: UInt64 = 0
+    /// Steps run so far, and the sequences' requests they served (their ratio: sequences a step).
+    public private(set) var steps = 0
+    public private(set) var requestsServed = 0
+    /// How long a step waits for a sequence taking part that has not handed its tokens over yet
+    /// (it may be sampling, or showing the last token), from the first request or the end of the
+    /// last step, whichever is later: else sequences that sample at different speeds fall out of
+    /// step and take turns, one row a call.
+    static let lateness: UInt64 = 5_000_000
+
+    private final class Request {
+        let step: SequenceStep
+        let arrived = monotonicNanoseconds()
+        var result: Result<[Float], Error>?
+        init(_ step: SequenceStep) { self.step = step }
+    }
+
+    /// A batcher running on `threads` threads, for batches of up to `maxBatch` rows.
+    public init(model: Model, threads: Int, maxBatch: Int = 512) {
+        model.prepareForInference()
+        self.model = model
+        runner = ForwardRunner(model: model, maxBatch: maxBatch, threads: threads)
+    }
+
+    public var threadCount: Int { runner.pool.threadCount }
+
+    /// A sequence starts generating: steps wait for its tokens from now on.
+    public func join() {
+        condition.lock()
+        members += 1
+        condition.unlock()
+    }
+
+    /// A sequence stops generating.
+    public func leave() {
+        condition.lock()
+        members -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Evaluates `tokens` after `context`'s cached positions, in a step with whatever other
+    /// sequences hand over, and returns the logits of the last.
+    func evaluate(_ context: InferenceContext, _ tokens: [TokenID]) throws -> [Float] {
+        let request = Request(SequenceStep(context, tokens))
+        condition.lock()
+        defer { condition.unlock() }
+        waiting.append(request)
+        condition.broadcast()
+        while request.result == nil {
+            let oldest = max(waiting.first?.arrived ?? 0, lastStepEnd)
+            let due = waiting.count >= max(1, members) || monotonicNanoseconds() &- oldest >= Self.lateness
+            if !stepping && !waiting.isEmpty && due {
+                stepping = true
+                let batch = waiting
+                waiting = []
+                condition.unlock()
+                let outcome = Result { try InferenceContext.run(batch.map(\.step), on: runner) }
+                condition.lock()
+                switch outcome {
+                case let .success(logits): for (r, l) in zip(batch, logits) { r.result = .success(l) }
+                case let .failure(error): for r in batch { r.result = .failure(error) }
+                }
+                stepping = false
+                lastStepEnd = monotonicNanoseconds()
+                steps += 1
+                requestsServed += batch.count
+                condition.broadcast()
+            } else {
+                let left = Self.lateness &- min(Self.lateness, monotonicNanoseconds() &- oldest)
+                _ = condition.wait(until: Date(timeIntervalSinceNow: stepping || waiting.isEmpty ? 0.05 : Double(max(left, 100_000)) / 1e9))
+            }
+        }
+        return try request.result!.get()
     }
 }

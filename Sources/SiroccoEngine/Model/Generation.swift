@@ -101,6 +101,9 @@ extension InferenceContext {
             text += piece
             onEvent(.text(piece))
         }
+        // decoded together with the other sequences of a batcher while this one generates
+        batcher?.join()
+        defer { batcher?.leave() }
         var decoder = TokenDecoder(target: self, prompt: prompt, logits: logits, draft: draft, seed: sampler.seed,
                                    reproducible: sampler.settings.seed != nil && sampler.settings.temperature > 0)
         while generated.count < maxTokens {

@@ -22,6 +22,11 @@ public final class InferenceContext: @unchecked Sendable {
         get { runner.adaptsThreadCount }
         set { runner.adaptsThreadCount = newValue }
     }
+    /// Decodes this sequence together with others of the same model (see SequenceBatcher): every
+    /// `evaluate` goes through it. Set before use, not while a call runs.
+    public var batcher: SequenceBatcher? {
+        didSet { precondition(batcher.map { $0.model === model } ?? true, "a batcher of another model") }
+    }
     /// The tokens whose keys and values the cache holds, in order.
     public internal(set) var tokens: [TokenID] = []
 
@@ -68,6 +73,13 @@ public final class InferenceContext: @unchecked Sendable {
     public func evaluate(_ newTokens: [TokenID]) throws -> [Float] {
         guard !newTokens.isEmpty else { return logitsBuffers[current] }
         try checkFits(newTokens)
+        if let batcher {
+            var last: [Float] = []
+            for start in stride(from: 0, to: newTokens.count, by: min(batchSize, batcher.runner.maxBatch)) {
+                last = try batcher.evaluate(self, Array(newTokens[start..<min(newTokens.count, start + min(batchSize, batcher.runner.maxBatch))]))
+            }
+            return last
+        }
         current ^= 1
         var offset = 0
         while offset < newTokens.count {
