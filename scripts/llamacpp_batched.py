@@ -15,7 +15,9 @@ out, as scripts/bench-vs-llamacpp leaves it out.
 
 Aggregate tokens/s = N × n / generation time. Every repeat measures every N (the order reversed on
 odd repeats, so no N always runs first); the medians are reported with each N's ratio to N = 1
-(to the smallest N measured if 1 is not). Prints one JSON object.
+(to the smallest N measured if 1 is not). Prints one JSON object; each run's `others_cpu` is the share
+of the machine's CPU time other processes took during it (a shared machine: llama.cpp's spinning
+threads slow down far more than that share, so read only runs near 0).
 """
 import argparse
 import json
@@ -25,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llamacpp_lowlevel import Context, Model, cpu_name, load_average  # noqa: E402
+from llamacpp_lowlevel import Context, Model, OthersCPU, cpu_name, load_average  # noqa: E402
 
 
 def token(i, s, vocab):
@@ -74,10 +76,12 @@ def main():
     runs = {n_seq: [] for n_seq in args.sequences}
     for r in range(args.repeats):
         for n_seq in (args.sequences if r % 2 == 0 else reversed(args.sequences)):
-            runs[n_seq].append(run(contexts[n_seq], n_seq, p, n, model.n_vocab))
+            with OthersCPU() as busy:
+                prompt_tps, gen_tps = run(contexts[n_seq], n_seq, p, n, model.n_vocab)
+            runs[n_seq].append((prompt_tps, gen_tps, busy.share))
 
     base_n = 1 if 1 in runs else min(runs)
-    agg = {k: statistics.median(g for _, g in v) for k, v in runs.items()}
+    agg = {k: statistics.median(g for _, g, _ in v) for k, v in runs.items()}
     result = {
         "model": os.path.basename(args.model),
         "threads": args.threads,
@@ -92,14 +96,16 @@ def main():
             "aggregate_tps": agg[k],
             "per_sequence_tps": agg[k] / k,
             "ratio_to_n%d" % base_n: agg[k] / agg[base_n],
-            "prompt_tps": statistics.median(q for q, _ in runs[k]),
-            "aggregate_tps_runs": [g for _, g in runs[k]],
+            "prompt_tps": statistics.median(q for q, _, _ in runs[k]),
+            "aggregate_tps_runs": [g for _, g, _ in runs[k]],
+            "others_cpu_runs": [o for _, _, o in runs[k]],
         } for k in args.sequences],
     }
     if args.verbose:
         for k in args.sequences:
             print(f"N={k}: {agg[k]:.1f} tok/s aggregate, {agg[k] / k:.1f} per sequence, "
-                  f"{agg[k] / agg[base_n]:.2f}x N={base_n}", file=sys.stderr)
+                  f"{agg[k] / agg[base_n]:.2f}x N={base_n}; other processes' CPU share up to "
+                  f"{max(o for _, _, o in runs[k]):.0%}", file=sys.stderr)
     print(json.dumps(result))
 
 

@@ -6,6 +6,7 @@ Not a script: the two measurement scripts import it from their own folder.
 """
 import ctypes
 import os
+import time
 
 import llama_cpp
 import llama_cpp._logger
@@ -116,6 +117,28 @@ def cpu_name():
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return "unknown CPU"
+
+
+class OthersCPU:
+    """How busy the rest of the machine was during a `with` block: the CPU time every other process
+    used (the machine's busy time in /proc/stat minus this process's own), as a share of all CPUs
+    over the block's wall time. About 0 on a quiet machine; a measurement with more than a few
+    percent had company, and llama.cpp's spinning threads lose far more than that share."""
+
+    def _sample(self):
+        fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+        own = os.times()
+        return time.perf_counter(), busy, own.user + own.system
+
+    def __enter__(self):
+        self.start = self._sample()
+        return self
+
+    def __exit__(self, *_):
+        end = self._sample()
+        wall, busy, own = (e - s for e, s in zip(end, self.start))
+        self.share = round(max(0.0, busy - own) / (wall * os.cpu_count()), 3)
 
 
 def load_average():

@@ -30,7 +30,9 @@ which goes first, and the medians are reported.
 Prints one JSON object: tokens/s of both, speed-up, acceptance rate (accepted draft tokens /
 drafted tokens), mean accepted drafts per round, and whether the speculative token sequence equals
 the target-alone greedy sequence (if not, the first index where they differ) — which says how
-exactly llama.cpp's logits for a row of a batch match those of a single-token decode.
+exactly llama.cpp's logits for a row of a batch match those of a single-token decode. Each run's
+`others_cpu` is the share of the machine's CPU time other processes took during it (read only runs
+near 0: llama.cpp's spinning threads lose far more than that share).
 """
 import argparse
 import json
@@ -42,7 +44,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llamacpp_lowlevel import Context, Model, cpu_name, load_average  # noqa: E402
+from llamacpp_lowlevel import Context, Model, OthersCPU, cpu_name, load_average  # noqa: E402
 
 PROMPTS = {
     "code": "Write a Python function that parses a CSV file and returns a list of dictionaries, "
@@ -200,14 +202,16 @@ def main():
         ctx.decode([(t, i, 0, i == 7) for i, t in enumerate(prompt[:8])])
         ctx.synchronize()
 
-    alone, spec = [], []
+    alone, spec, others = [], [], {"alone": [], "spec": []}
     for r in range(args.repeats):
         order = ("alone", "spec") if r % 2 == 0 else ("spec", "alone")
         for which in order:
-            if which == "alone":
-                alone.append(target_alone(tgt, prompt, args.n))
-            else:
-                spec.append(speculative(tgt, dft, prompt, args.n, args.draft_max, args.draft_min, args.p_min))
+            with OthersCPU() as busy:
+                if which == "alone":
+                    alone.append(target_alone(tgt, prompt, args.n))
+                else:
+                    spec.append(speculative(tgt, dft, prompt, args.n, args.draft_max, args.draft_min, args.p_min))
+            others[which].append(busy.share)
 
     alone_tps = statistics.median(len(o) / s for o, s in alone)
     spec_tps = statistics.median(len(o) / s for o, s, _ in spec)
@@ -233,6 +237,8 @@ def main():
         **stats,
         "target_alone_tps_runs": [len(o) / s for o, s in alone],
         "speculative_tps_runs": [len(o) / s for o, s, _ in spec],
+        "others_cpu_alone_runs": others["alone"],
+        "others_cpu_speculative_runs": others["spec"],
         "alone_runs_identical": all(o == reference for o, _ in alone),
         "speculative_equals_alone": all(d is None for d in diffs),
         "first_difference": next((d for d in diffs if d is not None), None),
@@ -246,7 +252,8 @@ def main():
         print(f"{kind}: target alone {alone_tps:.1f} tok/s, speculative {spec_tps:.1f} tok/s "
               f"({result['speedup']:.2f}x); accepted {stats['accepted']}/{stats['drafted']} drafts "
               f"({result['acceptance_rate'] or 0:.3f}), {result['mean_accepted_per_round']:.2f} a round over "
-              f"{stats['rounds']} rounds; {len(reference)} tokens; sequences {same}", file=sys.stderr)
+              f"{stats['rounds']} rounds; {len(reference)} tokens; sequences {same}; other processes' CPU share "
+              f"up to {max(others['alone'] + others['spec']):.0%}", file=sys.stderr)
     print(json.dumps(result))
 
 
