@@ -141,6 +141,25 @@ class OthersCPU:
         self.share = round(max(0.0, busy - own) / (wall * os.cpu_count()), 3)
 
 
+def measure(fn, max_others, attempts, pause=10.0):
+    """Runs `fn` until other processes took at most `max_others` of the CPU during it (None: once),
+    `attempts` times at most, pausing `pause` seconds between: (fn's result, others' share, tries).
+    The last attempt is kept whatever its share."""
+    for tries in range(1, attempts + 1):
+        with OthersCPU() as busy:
+            result = fn()
+        if max_others is None or busy.share <= max_others or tries == attempts:
+            return result, busy.share, tries
+        time.sleep(pause)
+
+
+def add_quiet_options(parser):
+    parser.add_argument("--max-others", type=float, default=0.03, metavar="SHARE",
+                        help="repeat a run in which other processes took more than this share of the CPU "
+                             "(default 0.03; a negative value keeps every run)")
+    parser.add_argument("--attempts", type=int, default=10, help="tries per run at most (default 10, 10 s apart)")
+
+
 def load_average():
     """The 1-minute load average: on a shared machine, a number above the threads used says that
     something else ran during the measurement (llama.cpp's spinning threads suffer most)."""
