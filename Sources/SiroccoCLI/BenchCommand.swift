@@ -192,6 +192,7 @@ extension BenchCommand {
         guard let draft = try draftOptions.load(for: model, contextLength: length, threads: threads, cacheType: cacheType) else { return }
         draft.context.adaptsThreadCount = !fixedThreads
         var plainRates: [Double] = [], draftRates: [Double] = [], acceptance: [Double] = []
+        var switchedOff = 0
         var same = true
         for _ in 0..<repeats {
             alone.reset()
@@ -203,12 +204,13 @@ extension BenchCommand {
             plainRates.append(plain.stats.generationTokensPerSecond)
             draftRates.append(drafted.stats.generationTokensPerSecond)
             acceptance.append(drafted.stats.draft?.acceptanceRate ?? 0)
+            if drafted.stats.draft?.switchedOff == true { switchedOff += 1 }
             same = same && plain.tokens == drafted.tokens
         }
         let (p, d) = (median(plainRates), median(draftRates))
         if json {
-            print(String(format: "{\"gen_tps\": %.2f, \"draft_gen_tps\": %.2f, \"speedup\": %.3f, \"acceptance\": %.3f, \"same_tokens\": %@, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d}",
-                         p, d, d / p, median(acceptance), same ? "true" : "false", threads, genTokens, repeats))
+            print(String(format: "{\"gen_tps\": %.2f, \"draft_gen_tps\": %.2f, \"speedup\": %.3f, \"acceptance\": %.3f, \"same_tokens\": %@, \"switched_off\": %d, \"threads\": %d, \"n_gen\": %d, \"repeats\": %d}",
+                         p, d, d / p, median(acceptance), same ? "true" : "false", switchedOff, threads, genTokens, repeats))
         } else {
             print("model:       \(model.file.path)")
             print("draft:       \(draft.context.model.file.path)")
@@ -216,6 +218,7 @@ extension BenchCommand {
             print(String(format: "alone:       %.1f tokens/s  (greedy, up to %d tokens, median of %d)", p, genTokens, repeats))
             print(String(format: "with draft:  %.1f tokens/s  (%.2f×, %.0f%% of drafted tokens kept)", d, d / p, 100 * median(acceptance)))
             print("same tokens: \(same ? "yes" : "NO")")
+            if switchedOff > 0 { print("drafting switched itself off in \(switchedOff) of \(repeats) answers") }
         }
     }
 }

@@ -126,23 +126,23 @@ import TestSupport
     @Test func draftLengthFollowsAcceptanceAndCost() {
         var good = DraftCostModel(draftBytes: 1, targetBytes: 2)
         good.recordPlainStep(seconds: 0.040)
-        for _ in 0..<20 { good.recordRound(drafted: 4, kept: 4, draftSeconds: 4 * 0.012, targetSeconds: 0.050) }
+        for _ in 0..<20 { good.recordRound(drafted: 4, kept: 4, firstCallSeconds: 0.012, draftSeconds: 4 * 0.012, targetSeconds: 0.050) }
         #expect(good.bestDraftLength(max: 16) >= 6 && good.speedup(k: good.bestDraftLength(max: 16)) > 1.5)
         #expect(!good.showsDraftingDoesNotPay)
 
         var poor = DraftCostModel(draftBytes: 1, targetBytes: 2)
         poor.recordPlainStep(seconds: 0.040)
-        for _ in 0..<20 { poor.recordRound(drafted: 2, kept: 0, draftSeconds: 2 * 0.012, targetSeconds: 0.050) }
+        for _ in 0..<20 { poor.recordRound(drafted: 2, kept: 0, firstCallSeconds: 0.012, draftSeconds: 2 * 0.012, targetSeconds: 0.050) }
         #expect(poor.bestDraftLength(max: 16) == 1 && poor.showsDraftingDoesNotPay)
 
         // half kept: a short draft still pays when the draft is cheap, not when it costs as much as the target
         var cheap = DraftCostModel(draftBytes: 1, targetBytes: 10)
         cheap.recordPlainStep(seconds: 0.040)
-        for _ in 0..<20 { cheap.recordRound(drafted: 2, kept: 1, draftSeconds: 2 * 0.004, targetSeconds: 0.042) }
+        for _ in 0..<20 { cheap.recordRound(drafted: 2, kept: 1, firstCallSeconds: 0.004, draftSeconds: 2 * 0.004, targetSeconds: 0.042) }
         #expect(!cheap.showsDraftingDoesNotPay && (1...3).contains(cheap.bestDraftLength(max: 16)))
         var dear = DraftCostModel(draftBytes: 1, targetBytes: 1)
         dear.recordPlainStep(seconds: 0.040)
-        for _ in 0..<20 { dear.recordRound(drafted: 2, kept: 1, draftSeconds: 2 * 0.040, targetSeconds: 0.042) }
+        for _ in 0..<20 { dear.recordRound(drafted: 2, kept: 1, firstCallSeconds: 0.040, draftSeconds: 2 * 0.040, targetSeconds: 0.042) }
         #expect(dear.showsDraftingDoesNotPay)
     }
 }

@@ -6,7 +6,8 @@
 // output follows the target's distribution. Rejected tokens are taken back from both caches.
 //
 // How many tokens to draft follows a cost model measured as it runs: a round of k drafts costs
-// k·(T_draft + T_row) + T_target and yields E(k) = (1 − α^(k+1)) / (1 − α) tokens on average (α the
+// F + (k − 1)·T_draft + k·T_row + T_target (F the draft's first call, which also catches up on the
+// token before, often two rows) and yields E(k) = (1 − α^(k+1)) / (1 − α) tokens on average (α the
 // recent acceptance rate), against T_target a token without a draft. k maximises the ratio; when
 // no k beats drafting nothing, drafting switches off for the rest of the answer. A sampled answer
 // with a fixed seed must come out the same every time, and k changes which random draws decide
@@ -133,7 +134,7 @@ struct TokenDecoder {
         }
         var drafts: [TokenID] = []
         var distributions: [TokenCandidates] = []
-        var draftSeconds = 0.0
+        var draftSeconds = 0.0, firstCallSeconds = 0.0
         if k > 0, let draft {
             let context = draft.context
             // the draft catches up: a prompt's worth first (not a round's cost), then the last token
@@ -147,6 +148,7 @@ struct TokenDecoder {
             settings.presencePenalty = 0
             draftChain.settings = settings
             var draftLogits = try context.evaluate(Array(committed[context.position...]))
+            firstCallSeconds = Double(monotonicNanoseconds() - t0) / 1e9
             while drafts.count < k {
                 let (token, q) = draftChain.sampleWithDistribution(draftLogits)
                 let sure = draftChain.settings.temperature <= 0 ? Self.topProbability(draftLogits) : Float(q.probabilities.max() ?? 0)
@@ -177,7 +179,8 @@ struct TokenDecoder {
         if drafts.isEmpty {
             cost.recordPlainStep(seconds: targetSeconds)
         } else {
-            cost.recordRound(drafted: drafts.count, kept: kept, draftSeconds: draftSeconds, targetSeconds: targetSeconds)
+            cost.recordRound(drafted: drafts.count, kept: kept, firstCallSeconds: firstCallSeconds, draftSeconds: draftSeconds,
+                             targetSeconds: targetSeconds)
             cost.recordYield(tokens: decided.count, seconds: draftSeconds + targetSeconds)
             statistics?.rounds += 1
             statistics?.drafted += drafts.count
@@ -201,7 +204,8 @@ struct DraftCostModel {
     /// Seconds of a target pass over one token, and what each further row adds.
     private var targetSeconds: Double?
     private var rowSeconds = 0.0
-    /// Seconds per drafted token.
+    /// Seconds of the draft's first call in a round, and of each further one.
+    private var firstCallSeconds: Double?
     private var draftSeconds: Double?
     /// Draft cost relative to the target before anything is measured: the weights each reads.
     private let bytesRatio: Double
@@ -236,7 +240,8 @@ struct DraftCostModel {
     func speedup(k: Int) -> Double {
         let t = targetSeconds ?? 1
         let d = draftSeconds ?? bytesRatio * t
-        return Self.expectedTokens(k: k, acceptance: acceptance) * t / (Double(k) * (d + rowSeconds) + t)
+        let first = firstCallSeconds ?? d
+        return Self.expectedTokens(k: k, acceptance: acceptance) * t / (first + Double(k - 1) * d + Double(k) * rowSeconds + t)
     }
 
     /// The draft length with the best expected speed (at least 1 while too little is measured).
@@ -249,22 +254,30 @@ struct DraftCostModel {
         return best
     }
 
-    /// Seconds per token of recent drafting rounds, as they came out (the model leaves costs out:
-    /// switching between the models, a draft's first call taking two rows).
-    private var roundSecondsPerToken: Double?
+    /// Seconds and tokens of recent drafting rounds (exponential averages), as they came out: the
+    /// model leaves costs out (switching between the models, a draft's first call taking two
+    /// rows). Their ratio, not an average of per-round ratios, which a few one-token rounds skew.
+    private var roundSeconds: Double?
+    private var roundTokens = 0.0
 
     /// Whether enough has been measured to say that no draft length beats the target alone: by
     /// the model, or by what recent rounds yielded against a token of the target alone.
     var showsDraftingDoesNotPay: Bool {
         guard draftedSoFar >= 32, let t = targetSeconds else { return false }
         if speedup(k: bestDraftLength(max: 16)) < 1 { return true }
-        return timed && (roundSecondsPerToken.map { $0 > 1.1 * t } ?? false)
+        guard timed, let seconds = roundSeconds, roundTokens > 0 else { return false }
+        return seconds / roundTokens > 1.1 * t
     }
 
     mutating func recordYield(tokens: Int, seconds: Double) {
         guard timed, tokens > 0 else { return }
-        let perToken = seconds / Double(tokens)
-        roundSecondsPerToken = roundSecondsPerToken.map { $0 + Self.smoothing * (perToken - $0) } ?? perToken
+        if let s = roundSeconds {
+            roundSeconds = s + Self.smoothing * (seconds - s)
+            roundTokens += Self.smoothing * (Double(tokens) - roundTokens)
+        } else {
+            roundSeconds = seconds
+            roundTokens = Double(tokens)
+        }
     }
 
     mutating func recordPlainStep(seconds: Double) {
@@ -273,14 +286,18 @@ struct DraftCostModel {
         targetSeconds = targetSeconds.map { $0 + Self.smoothing * (seconds - $0) } ?? seconds
     }
 
-    mutating func recordRound(drafted: Int, kept: Int, draftSeconds seconds: Double, targetSeconds verify: Double) {
+    mutating func recordRound(drafted: Int, kept: Int, firstCallSeconds first: Double = 0, draftSeconds seconds: Double,
+                              targetSeconds verify: Double) {
         roundsSincePlainStep += 1
         let a = Double(kept) / Double(drafted)
         acceptance += Self.smoothing * (a - acceptance)
         draftedSoFar += drafted
         guard timed else { return }
-        let perToken = seconds / Double(drafted)
-        draftSeconds = draftSeconds.map { $0 + Self.smoothing * (perToken - $0) } ?? perToken
+        firstCallSeconds = firstCallSeconds.map { $0 + Self.smoothing * (first - $0) } ?? first
+        if drafted > 1 {  // the further calls: one row each
+            let perCall = (seconds - first) / Double(drafted - 1)
+            draftSeconds = draftSeconds.map { $0 + Self.smoothing * (perCall - $0) } ?? perCall
+        }
         if let t = targetSeconds {
             let perRow = max(0, (verify - t) / Double(drafted))
             rowSeconds += Self.smoothing * (perRow - rowSeconds)
