@@ -15,10 +15,10 @@ out, as scripts/bench-vs-llamacpp leaves it out.
 
 Aggregate tokens/s = N × n / generation time. Every repeat measures every N (the order reversed on
 odd repeats, so no N always runs first); the medians are reported with each N's ratio to N = 1
-(to the smallest N measured if 1 is not). Prints one JSON object; each run's `others_cpu` is the share
-of the machine's CPU time other processes took during it: a run above --max-others (default 3%) is
-tried again after 10 s, up to --attempts times (a shared machine: llama.cpp's spinning threads slow
-down far more than that share).
+(to the smallest N measured if 1 is not). Prints one JSON object. Each run starts once other
+processes have taken at most --max-others (default 3%) of the CPU for 3 s, and its `others_cpu` is
+their share during it: a run above --max-others is tried again, up to --attempts times (a shared
+machine: llama.cpp's spinning threads slow down far more than that share).
 """
 import argparse
 import json

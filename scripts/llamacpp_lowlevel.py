@@ -141,23 +141,35 @@ class OthersCPU:
         self.share = round(max(0.0, busy - own) / (wall * os.cpu_count()), 3)
 
 
-def measure(fn, max_others, attempts, pause=10.0):
+def wait_quiet(max_others, seconds=600.0, sample=3.0):
+    """Waits until other processes took at most `max_others` of the CPU over `sample` seconds, for
+    `seconds` at most — so that a retry does not also disturb whoever else is measuring."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        with OthersCPU() as busy:
+            time.sleep(sample)
+        if busy.share <= max_others:
+            return
+
+
+def measure(fn, max_others, attempts):
     """Runs `fn` until other processes took at most `max_others` of the CPU during it (None: once),
-    `attempts` times at most, pausing `pause` seconds between: (fn's result, others' share, tries).
-    The last attempt is kept whatever its share."""
+    `attempts` times at most, each after the machine has been quiet for 3 s (10 minutes' wait at
+    most): (fn's result, others' share, tries). The last attempt is kept whatever its share."""
     for tries in range(1, attempts + 1):
+        if max_others is not None:
+            wait_quiet(max_others)
         with OthersCPU() as busy:
             result = fn()
         if max_others is None or busy.share <= max_others or tries == attempts:
             return result, busy.share, tries
-        time.sleep(pause)
 
 
 def add_quiet_options(parser):
     parser.add_argument("--max-others", type=float, default=0.03, metavar="SHARE",
                         help="repeat a run in which other processes took more than this share of the CPU "
                              "(default 0.03; a negative value keeps every run)")
-    parser.add_argument("--attempts", type=int, default=10, help="tries per run at most (default 10, 10 s apart)")
+    parser.add_argument("--attempts", type=int, default=10, help="tries per run at most (default 10), each once the machine has been quiet for 3 s")
 
 
 def load_average():

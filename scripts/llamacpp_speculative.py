@@ -30,10 +30,10 @@ which goes first, and the medians are reported.
 Prints one JSON object: tokens/s of both, speed-up, acceptance rate (accepted draft tokens /
 drafted tokens), mean accepted drafts per round, and whether the speculative token sequence equals
 the target-alone greedy sequence (if not, the first index where they differ) — which says how
-exactly llama.cpp's logits for a row of a batch match those of a single-token decode. Each run's
-`others_cpu` is the share of the machine's CPU time other processes took during it: a run above
---max-others (default 3%) is tried again after 10 s, up to --attempts times (llama.cpp's spinning
-threads lose far more than that share).
+exactly llama.cpp's logits for a row of a batch match those of a single-token decode. Each run
+starts once other processes have taken at most --max-others (default 3%) of the CPU for 3 s, and its
+`others_cpu` is their share during it: a run above --max-others is tried again, up to --attempts
+times (llama.cpp's spinning threads lose far more than that share).
 """
 import argparse
 import json
