@@ -140,48 +140,6 @@ extension BenchCommand {
 }
 
 extension BenchCommand {
-    /// Aggregate generation speed of N sequences decoded together (each its own prompt and cache),
-    /// the counts alternating inside every repeat.
-    func runSequences(_ model: Model) throws {
-        let most = sequences.max()!
-        let contexts = try (0..<most).map { _ in
-            try InferenceContext(model: model, contextLength: promptTokens + genTokens + 1, batchSize: 512, threads: threads,
-                                 cacheType: cacheType)
-        }
-        contexts.forEach { $0.adaptsThreadCount = !fixedThreads }
-        let vocab = model.config.vocabularySize
-        let clock = ContinuousClock()
-        var rates = [[Double]](repeating: [], count: sequences.count)
-        for _ in 0..<repeats {
-            for (i, n) in sequences.enumerated() {
-                var logits: [[Float]] = []
-                for (s, context) in contexts.prefix(n).enumerated() {
-                    context.reset()
-                    logits.append(try context.evaluate((0..<promptTokens).map { TokenID(($0 * 7919 + 13 + s * 101) % vocab) }))
-                }
-                let t0 = clock.now
-                for _ in 0..<genTokens {
-                    let steps = zip(contexts, logits).map { SequenceStep($0, [SamplerChain.argmax($1)]) }
-                    logits = try InferenceContext.evaluate(together: steps)
-                }
-                rates[i].append(Double(n * genTokens) / (clock.now - t0).seconds)
-            }
-        }
-        let medians = rates.map(median)
-        if json {
-            let pairs = zip(sequences, medians).map { String(format: "\"%d\": %.2f", $0, $1) }.joined(separator: ", ")
-            print(String(format: "{\"sequences_gen_tps\": {%@}, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"repeats\": %d}",
-                         pairs, threads, promptTokens, genTokens, repeats))
-        } else {
-            print("model:       \(model.file.path)")
-            print("threads:     \(threads)")
-            for (n, tps) in zip(sequences, medians) {
-                print(String(format: "%2d sequences: %.1f tokens/s in all  (%.2f× %d; tg%d each, median of %d)", n, tps,
-                             tps / medians[0], sequences[0], genTokens, repeats))
-            }
-        }
-    }
-
     /// Greedy generation of an answer to `prompt`, the target alone and with the draft, alternately.
     func runSpeculative(_ model: Model) throws {
         let tokens = try ChatFormat.forModel(model).promptTokens([.user(prompt)], tokenizer: model.tokenizer)

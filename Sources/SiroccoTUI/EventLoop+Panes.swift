@@ -13,11 +13,14 @@ extension EventLoop {
     /// started with.
     func openModel(_ choice: PaneModel) {
         let options = self.options, queue = self.queue
-        let models = sessions.compactMap { ($0 as? ChatSession)?.model }
-        let open = Dictionary(models.map { ($0.file.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let local = sessions.compactMap { $0 as? ChatSession }
+        let open = Dictionary(local.map { ($0.model.file.path, $0.model) }, uniquingKeysWith: { first, _ in first })
+        // a model another pane decodes on a batcher: this pane joins it
+        let batchers = Dictionary(local.compactMap { s in s.context.batcher.map { (s.model.file.path, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
         let systemPrompt = sessions.first?.systemPrompt ?? options.systemPrompt
-        let localPanes = sessions.filter { $0 is ChatSession }.count + 1
-        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / localPanes)
+        let computing = EventLoop.batches(options) ? Set(open.keys).count + 1 : local.count + 1
+        let threads = options.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / computing)
         EventLoop.startLoader("sirocco-open-model") {
             do {
                 if choice.isRemote {
@@ -27,8 +30,9 @@ extension EventLoop {
                 let path = try options.resolveModel(EventLoop.expand(choice.reference))
                 try ChatTUI.checkModelFile(path)
                 let model = try open[path] ?? Model(path: path)  // its errors name the file
+                let batcher = batchers[path] ?? (EventLoop.batches(options) ? SequenceBatcher(model: model, threads: threads) : nil)
                 queue.post(.modelOpened(try EventLoop.session(on: model, options: options, threads: threads, format: nil,
-                                                              systemPrompt: systemPrompt)))
+                                                              systemPrompt: systemPrompt, batcher: batcher)))
             } catch {
                 queue.post(.modelOpenFailed(EventLoop.message(error)))
             }

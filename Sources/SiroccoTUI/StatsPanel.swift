@@ -48,7 +48,7 @@ enum StatsPanel {
             Item(label: "generation", value: "\(Format.oneDecimal(s.generationTokensPerSecond)) tok/s"),
             Item(label: "answer", value: "\(s.generatedTokens) tokens" + (s.reasoningTokens > 0 ? " (\(s.reasoningTokens) thinking)" : "")),
             Item(label: "first token", value: s.timeToFirstToken > 0 ? "\(Int((s.timeToFirstToken * 1000).rounded())) ms" : "–"),
-        ] + draftItems(s) + (pane.isRemote ? [Item(label: "KV cache", value: "remote")] : cacheItems(s)) + [
+        ] + draftItems(s) + batchItems(s) + (pane.isRemote ? [Item(label: "KV cache", value: "remote")] : cacheItems(s)) + [
             Item(label: "temp", value: "\(Format.decimal(settings.temperature))   top-p \(Format.decimal(settings.topP))"),
             Item(label: "top-k", value: "\(settings.topK)   min-p \(Format.decimal(settings.minP))"),
             Item(label: "repeat", value: Format.decimal(settings.repeatPenalty)),
@@ -62,6 +62,13 @@ enum StatsPanel {
         guard let d = s.draft else { return [] }
         let kept = d.drafted > 0 ? "\(Int((d.acceptanceRate * 100).rounded()))% of \(d.drafted) kept" : "–"
         return [Item(label: "draft", value: d.switchedOff ? "off · \(kept)" : kept)]
+    }
+
+    /// Panes of one model decoded together: the sequences a forward call of the answer served
+    /// (shown once there was more than one).
+    private static func batchItems(_ s: GenerationStats) -> [Item] {
+        guard let perStep = s.sequencesPerStep, perStep > 1 else { return [] }
+        return [Item(label: "batch", value: "\(Format.oneDecimal(perStep)) per step")]
     }
 
     /// The local KV cache's cells, memory and gauge.
@@ -89,7 +96,7 @@ enum StatsPanel {
 
     /// Which items stay when not all fit, most wanted first (the model is also in the pane title).
     static let priority = ["state", "generation", "prompt", "KV cells", "KV cache", "KV use", "temp", "top-k", "answer",
-                           "seed", "first token", "KV memory", "repeat", "template", "model"]
+                           "draft", "batch", "seed", "first token", "KV memory", "repeat", "template", "model"]
 
     /// The items that fit in `capacity` slots, in their usual order.
     static func fitting(_ items: [Item], capacity: Int) -> [Item] {

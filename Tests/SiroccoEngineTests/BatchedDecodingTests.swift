@@ -107,7 +107,7 @@ struct SequenceBatcherTests {
             return try InferenceContext(model: model, contextLength: 256, threads: 2).generate(prompt: prompt, maxTokens: 40, sampler: &sampler).tokens
         }
         let batcher = SequenceBatcher(model: model, threads: 2)
-        let results = Mutex<[Int: [TokenID]]>([:])
+        let results = Mutex<[Int: GenerationResult]>([:])
         let group = DispatchGroup()
         for (i, prompt) in prompts.enumerated() {
             group.enter()
@@ -116,15 +116,55 @@ struct SequenceBatcherTests {
                 let context = InferenceContext(model: model, contextLength: 256, threads: 1)
                 context.batcher = batcher
                 var sampler = SamplerChain(settings: .greedy)
-                let tokens = (try? context.generate(prompt: prompt, maxTokens: 40, sampler: &sampler).tokens) ?? []
-                results.withLock { $0[i] = tokens }
+                let result = try? context.generate(prompt: prompt, maxTokens: 40, sampler: &sampler)
+                results.withLock { $0[i] = result }
             }.start()
         }
         #expect(group.wait(timeout: .now() + 120) == .success)
         let got = results.withLock { $0 }
-        for i in prompts.indices { #expect(got[i] == expected[i], "sequence \(i)") }
+        for i in prompts.indices {
+            let same = got[i]?.tokens == expected[i]
+            #expect(same, "sequence \(i)")
+            // its answer says it was decoded together (its last tokens may have been alone)
+            let perStep = got[i]?.stats.sequencesPerStep ?? 0
+            #expect(perStep > 1.5, "sequence \(i): \(perStep) sequences a step")
+        }
         // a request a token (and one a prompt), in far fewer steps
         #expect(batcher.requestsServed >= expected.map(\.count).reduce(0, +) && Double(batcher.requestsServed) / Double(batcher.steps) > 1.5,
                 "\(batcher.requestsServed) requests in \(batcher.steps) steps")
+    }
+
+    /// Chat sessions made with a batcher (panes of one model) answer as they would alone, and
+    /// run on the batcher's threads.
+    @Test func chatSessionsOnOneBatcherAnswerAsAlone() throws {
+        let model = try #require(try BatchedDecodingTests.load(BatchedDecodingTests.models[0]))
+        let questions = ["Name three colours.", "What is the capital of France?"]
+        let expected = try questions.map { question in
+            try ChatSession(model: model, contextLength: 512, threads: 2, settings: .greedy).respond(to: question).text
+        }
+        let batcher = SequenceBatcher(model: model, threads: 2)
+        let sessions = try questions.map { _ in
+            try ChatSession(model: model, contextLength: 512, threads: 7, settings: .greedy, batcher: batcher)
+        }
+        #expect(sessions.allSatisfy { $0.context.threadCount == 2 })
+        let answers = Mutex<[Int: GenerationResult]>([:])
+        let group = DispatchGroup()
+        for (i, session) in sessions.enumerated() {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                let result = try? session.respond(to: questions[i])
+                answers.withLock { $0[i] = result }
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success)
+        let got = answers.withLock { $0 }
+        for i in questions.indices {
+            #expect(got[i]?.text == expected[i], "session \(i)")
+            #expect((got[i]?.stats.sequencesPerStep ?? 0) > 1, "session \(i) was decoded alone")
+        }
+        // a session alone on its batcher is not reported as decoded together
+        let alone = try sessions[0].respond(to: "And two more?")
+        #expect(alone.stats.sequencesPerStep == 1)
     }
 }

@@ -154,8 +154,14 @@ func runSirocco(_ arguments: [String], environment: [String: String] = [:], shel
         let report = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
         #expect(report?["same_tokens"] as? Bool == true && (report?["draft_gen_tps"] as? Double ?? 0) > 0, "\(bench.stdout)")
         let batched = try runSirocco(["bench", "--sequences", "1", "3", "-p", "8", "-n", "4", "-r", "1", "--threads", "2", "--json"])
-        let figures = (try JSONSerialization.jsonObject(with: Data(batched.stdout.utf8)) as? [String: Any])?["sequences_gen_tps"] as? [String: Double]
-        #expect(Set(figures?.keys.map { $0 } ?? []) == ["1", "3"], "\(batched.stdout) \(batched.stderr)")
+        let batchReport = try JSONSerialization.jsonObject(with: Data(batched.stdout.utf8)) as? [String: Any]
+        for key in ["sequences_gen_tps", "sequences_apart_gen_tps"] {
+            let figures = batchReport?[key] as? [String: Double]
+            #expect(Set(figures?.keys.map { $0 } ?? []) == ["1", "3"], "\(key): \(batched.stdout) \(batched.stderr)")
+        }
+        // three threads' sequences decoded together: more than one a forward call
+        let perStep = (batchReport?["sequences_per_step"] as? [String: Double])?["3"] ?? 0
+        #expect(perStep > 1.5, "\(batched.stdout)")
 
         let qwen = TestModelFiles.directory + "/qwen2.5-coder-0.5b-instruct.gguf"
         if FileManager.default.fileExists(atPath: qwen) {

@@ -11,11 +11,22 @@ struct StatsPanelTests {
         let items = StatsPanel.items(for: pane)
         #expect(items.count == StatsPanel.itemCount)
         #expect(StatsPanel.fitting(items, capacity: 20) == items)
-        // every item, a local pane's or a server's, has a place in the priority list
+        // every item, a local pane's (drafting, decoded together) or a server's, has a place in the priority list
         var remote = pane
         remote.host = "10.0.0.5:8080"
-        let labels = Set(items.map(\.label)).union(StatsPanel.items(for: remote).map(\.label))
+        var busy = pane
+        busy.stats.draft = DraftStatistics()
+        busy.stats.sequencesPerStep = 2
+        let labels = Set(StatsPanel.items(for: busy).map(\.label)).union(StatsPanel.items(for: remote).map(\.label))
         #expect(labels == Set(StatsPanel.priority) && labels.count == StatsPanel.priority.count)
+    }
+
+    /// The batch row shows only for an answer decoded together with another pane's.
+    @Test(arguments: [(nil, nil), (1.0, nil), (1.94, "1.9 per step"), (4.0, "4.0 per step")] as [(Double?, String?)])
+    func theBatchRowShowsSequencesAStep(perStep: Double?, shown: String?) {
+        var pane = PaneState(index: 0, modelName: "m", modelPath: "/m.gguf", templateName: "chatml", threads: 1)
+        pane.stats.sequencesPerStep = perStep
+        #expect(StatsPanel.items(for: pane).first { $0.label == "batch" }?.value == shown)
     }
 
     @Test func shortPanelsKeepTheLiveNumbers() {

@@ -167,6 +167,9 @@ import TestSupport
         #expect(cells.count == 2 && cells.allSatisfy { $0 > 0 }, "KV cells: \(cells)")
         let speeds = StatsReader.numbers("generation", in: done)
         #expect(speeds.count == 2 && speeds.allSatisfy { $0 > 0 }, "generation: \(speeds)")
+        // panes of one model are decoded together, one forward call for both most steps
+        let batch = StatsReader.numbers("batch", in: done)
+        #expect(batch.count == 2 && batch.allSatisfy { $0 > 1.5 }, "batch: \(batch)")
 
         // Tab moves the focus; settings follow it
         try t.press("Tab")

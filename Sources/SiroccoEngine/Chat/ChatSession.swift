@@ -30,12 +30,16 @@ public final class ChatSession: @unchecked Sendable {
     private let cancelled = Atomic<Bool>(false)
     private let busy = Atomic<Bool>(false)
 
-    /// Throws when the model's head size does not fit `cacheType`.
+    /// Throws when the model's head size does not fit `cacheType`. With a `batcher` (of `model`),
+    /// the answers are decoded together with those of the other sessions on it, on its threads
+    /// (`threads` is then ignored).
     public init(model: Model, contextLength: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 cacheType: KVCacheType = .f16, format: ChatFormat? = nil, systemPrompt: String? = nil,
-                settings: SamplerSettings = SamplerSettings()) throws {
+                settings: SamplerSettings = SamplerSettings(), batcher: SequenceBatcher? = nil) throws {
         self.model = model
-        context = try InferenceContext(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
+        context = try InferenceContext(model: model, contextLength: contextLength, threads: batcher == nil ? threads : 1,
+                                       cacheType: cacheType)
+        context.batcher = batcher
         _format = format ?? ChatFormat.forModel(model)
         _systemPrompt = systemPrompt
         _settings = settings

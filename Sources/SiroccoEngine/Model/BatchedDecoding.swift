@@ -55,16 +55,14 @@ extension InferenceContext {
                 batch += step.tokens
                 logitRows.append(batch.count - 1)
             }
-            var block = [Float](repeating: 0, count: group.count * vocab)
+            let logits = runner.logitsBlock(rows: group.count)
             batch.withUnsafeBufferPointer { tokens in
-                block.withUnsafeMutableBufferPointer { logits in
-                    runner.run(tokens, sequences: sequences, logitRows: logitRows, logits: logits.baseAddress!)
-                }
+                runner.run(tokens, sequences: sequences, logitRows: logitRows, logits: logits)
             }
-            block.withUnsafeBufferPointer { logits in
-                for (i, step) in group.enumerated() {
-                    results.append(step.context.received(step.tokens, logits: logits.baseAddress! + i * vocab))
-                }
+            for (i, step) in group.enumerated() {
+                results.append(step.context.received(step.tokens, logits: logits + i * vocab))
+                step.context.sharedSteps.steps += 1
+                step.context.sharedSteps.sequences += group.count
             }
             first = end
         }

@@ -21,7 +21,7 @@ final class ForwardRunner {
             pool.disarmFallback()
         }
     }
-    /// Forward calls of one row per sequence (generated tokens) so far, and the threads they ran on.
+    /// One-row forward calls (a generated token) so far, and the threads they ran on.
     private(set) var singleTokenCalls = 0
     private(set) var singleTokenThreads = 0
 
@@ -37,13 +37,32 @@ final class ForwardRunner {
 
     var maxBatch: Int { scratch.maxBatch }
 
+    /// Logits rows for calls whose caller copies them out before the next call (sequences
+    /// decoded together), kept between calls: a step allocates nothing this size.
+    private var logitsRows: UnsafeMutablePointer<Float>?
+    private var logitsRowCapacity = 0
+
+    /// Room for `rows` rows of logits, valid until the next call asks for more.
+    func logitsBlock(rows: Int) -> UnsafeMutablePointer<Float> {
+        if rows > logitsRowCapacity {
+            logitsRows?.deallocate()
+            logitsRowCapacity = max(rows, 2 * logitsRowCapacity)
+            logitsRows = .allocate(capacity: logitsRowCapacity * model.config.vocabularySize)
+        }
+        return logitsRows!
+    }
+
+    deinit { logitsRows?.deallocate() }
+
     /// Runs `tokens` (rows split among `sequences`, each cache holding `start` positions) through the
     /// network and writes the logits of `logitRows` to `logits`; each cache then holds its new rows.
     func run(_ tokens: UnsafeBufferPointer<TokenID>, sequences: [SequenceRows], logitRows: [Int],
              logits: UnsafeMutablePointer<Float>) {
         precondition(!tokens.isEmpty && tokens.count <= scratch.maxBatch)
         precondition(sequences.allSatisfy { $0.cache.count == $0.start && $0.start + $0.rows.count <= $0.cache.capacity })
-        let single = sequences.allSatisfy { $0.rows.count == 1 }
+        // the controller compares token times, so only one-row calls feed it; steps of several
+        // sequences cost more a call and run at the settled width, as prompt batches do
+        let single = tokens.count == 1
         if adaptsThreadCount { chooseWidth(single: single) }
         if single {
             singleTokenCalls += 1

@@ -26,6 +26,9 @@ public struct GenerationStats: Sendable, Equatable, Codable {
     public var reasoningTokens = 0
     /// Speculative decoding's counters (nil without a draft model).
     public var draft: DraftStatistics?
+    /// Sequences in each forward call of this answer's tokens, on average, when they were decoded
+    /// together with others (see SequenceBatcher); nil when decoded alone.
+    public var sequencesPerStep: Double?
 
     public init() {}
 
@@ -104,6 +107,7 @@ extension InferenceContext {
         // decoded together with the other sequences of a batcher while this one generates
         batcher?.join()
         defer { batcher?.leave() }
+        let shared0 = sharedSteps
         var decoder = TokenDecoder(target: self, prompt: prompt, logits: logits, draft: draft, seed: sampler.seed,
                                    reproducible: sampler.settings.seed != nil && sampler.settings.temperature > 0)
         while generated.count < maxTokens {
@@ -118,6 +122,7 @@ extension InferenceContext {
             reasoning.add(visible)
             stats.reasoningTokens = reasoning.tokens
             stats.draft = decoder.statistics
+            stats.sequencesPerStep = sequencesPerStep(since: shared0)
             if hitStop { stop = .stopString; break }
             stats.generatedTokens = generated.count
             stats.generationSeconds = (clock.now - t1).seconds
@@ -139,6 +144,13 @@ extension InferenceContext {
         fillCacheStats(&stats)
         onEvent(.finished(stop, stats))
         return GenerationResult(tokens: generated, text: text, stop: stop, stats: stats)
+    }
+
+    /// Sequences a forward call since `start` (a reading of `sharedSteps`), on a batcher.
+    private func sequencesPerStep(since start: (steps: Int, sequences: Int)) -> Double? {
+        let steps = sharedSteps.steps - start.steps
+        guard batcher != nil, steps > 0 else { return nil }
+        return Double(sharedSteps.sequences - start.sequences) / Double(steps)
     }
 
     private func fillCacheStats(_ stats: inout GenerationStats) {

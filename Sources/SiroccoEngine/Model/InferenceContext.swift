@@ -27,6 +27,9 @@ public final class InferenceContext: @unchecked Sendable {
     public var batcher: SequenceBatcher? {
         didSet { precondition(batcher.map { $0.model === model } ?? true, "a batcher of another model") }
     }
+    /// Forward calls this context's tokens took part in with other contexts' (see
+    /// `evaluate(together:)`), and the sequences in them in all.
+    public internal(set) var sharedSteps = (steps: 0, sequences: 0)
     /// The tokens whose keys and values the cache holds, in order.
     public internal(set) var tokens: [TokenID] = []
 
@@ -60,7 +63,8 @@ public final class InferenceContext: @unchecked Sendable {
     }
 
     var pool: ThreadPool { runner.pool }
-    public var threadCount: Int { pool.threadCount }
+    /// The threads this context's forward calls run on (its batcher's, when it has one).
+    public var threadCount: Int { batcher?.threadCount ?? pool.threadCount }
     /// One-token forward calls (generated tokens) so far, and the threads they ran on in all: how
     /// far a busy machine narrowed generation (their ratio is the mean width).
     public var singleTokenCalls: Int { runner.singleTokenCalls }
