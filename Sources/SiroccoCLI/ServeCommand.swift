@@ -36,6 +36,9 @@ struct ServeCommand: ParsableCommand {
     var maxTokens = 2048
     @Option(parsing: .unconditional, help: "Most requests waiting per model; more are refused with 503 and Retry-After.")
     var maxQueue = 16
+    @Option(parsing: .unconditional,
+            help: "Requests per model answered at once, decoded together (one pass over the weights a step); each has its own --ctx-size cache, which takes memory as it fills.")
+    var parallel = 4
 
     /// Value checks, worded as `run`'s.
     func checkValues() throws {
@@ -44,6 +47,7 @@ struct ServeCommand: ParsableCommand {
         if let threads, !(1...512).contains(threads) { throw CLIError("--threads must be between 1 and 512, got \(threads)") }
         guard (1...1_000_000).contains(maxTokens) else { throw CLIError("--max-tokens must be between 1 and 1000000, got \(maxTokens)") }
         guard (0...100_000).contains(maxQueue) else { throw CLIError("--max-queue must be between 0 and 100000, got \(maxQueue)") }
+        guard (1...64).contains(parallel) else { throw CLIError("--parallel must be between 1 and 64, got \(parallel)") }
         if apiKeyEnv != nil && noApiKey { throw CLIError("--api-key-env and --no-api-key contradict each other; give one") }
     }
 
@@ -82,7 +86,8 @@ struct ServeCommand: ParsableCommand {
                 let path = try ModelReference.path(for: reference, pull: true)
                 do {
                     return try ServedModel(id: Self.modelID(for: reference), model: try Model(path: path),
-                                           contextLength: ctxSize, threads: perModelThreads, cacheType: cacheType)
+                                           contextLength: ctxSize, threads: perModelThreads, cacheType: cacheType,
+                                           parallel: parallel)
                 } catch {
                     throw CLIError("\(error)")
                 }

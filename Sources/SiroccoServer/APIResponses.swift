@@ -27,19 +27,37 @@ struct ModelListBody: Encodable {
 struct UsageBody: Encodable {
     var promptTokens: Int
     var completionTokens: Int
+    /// Prompt tokens found in the context's cache and not evaluated again (OpenAI's
+    /// `prompt_tokens_details.cached_tokens`).
+    var cachedTokens = 0
     var totalTokens: Int { promptTokens + completionTokens }
+
+    init(promptTokens: Int, completionTokens: Int, cachedTokens: Int = 0) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+    }
+
+    /// The usage of a job that ran `request` with these statistics.
+    init(_ request: GenerationRequest, _ stats: GenerationStats) {
+        self.init(promptTokens: request.prompt.count, completionTokens: stats.generatedTokens, cachedTokens: stats.reusedTokens)
+    }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(promptTokens, forKey: .promptTokens)
         try c.encode(completionTokens, forKey: .completionTokens)
         try c.encode(totalTokens, forKey: .totalTokens)
+        var details = c.nestedContainer(keyedBy: DetailKeys.self, forKey: .promptTokensDetails)
+        try details.encode(cachedTokens, forKey: .cachedTokens)
     }
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
     }
+    enum DetailKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
 }
 
 /// The fields every completion object and chunk starts with.

@@ -51,7 +51,7 @@ public final class InferenceServer: Sendable {
     public let models: [ServedModel]
     let registry: ModelRegistry
 
-    /// Starts one generation thread per model (idle until requests come).
+    /// Starts one generation thread per slot of each model (idle until requests come).
     public init(models: [ServedModel], options: ServerOptions) throws(ServeError) {
         guard !models.isEmpty else { throw .noModels }
         var seen = Set<String>()
@@ -62,7 +62,7 @@ public final class InferenceServer: Sendable {
         self.options = options
         self.models = models
         registry = ModelRegistry(entries: models.map {
-            .init(served: $0, scheduler: FIFOScheduler(modelID: $0.id, context: $0.context, maxQueue: options.maxQueue))
+            .init(served: $0, scheduler: FIFOScheduler(modelID: $0.id, slots: $0.slots, maxQueue: options.maxQueue))
         })
     }
 

@@ -1,8 +1,9 @@
-// ModelScheduler: one model's generations, one at a time, in arrival order. Each served model owns
-// an InferenceContext and one dedicated thread that runs the engine's blocking generate loop —
-// never an event loop or the cooperative pool; events reach async handlers through AsyncStream.
-// The queue is bounded (a full queue refuses at once) and strictly FIFO, so no request starves.
-// `GenerationScheduler` is the seam a batching scheduler (several sequences per forward pass) would
+// ModelScheduler: one model's generations in arrival order. Each served model owns one or more
+// slots — an InferenceContext each, on a dedicated thread that runs the engine's blocking generate
+// loop (never an event loop or the cooperative pool); events reach async handlers through
+// AsyncStream. Slots of one model decode together on its SequenceBatcher, so concurrent requests
+// share each pass over the weights. The queue is bounded (a full queue refuses at once) and
+// strictly FIFO, so no request starves. `GenerationScheduler` is the seam another scheduler would
 // replace.
 
 import Foundation
@@ -79,16 +80,21 @@ final class GenerationJob: Sendable {
     func finish() { continuation.finish() }
 }
 
-/// The FIFO scheduler: a bounded queue in front of one thread and one InferenceContext.
+/// The FIFO scheduler: a bounded queue in front of the slots of one model. Jobs start in arrival
+/// order, each on a free slot whose cache its prompt continues (a conversation's next turn finds
+/// its earlier turns there), else on the free slot used least recently.
 final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
     let modelID: String
-    /// Most jobs waiting (the running one not counted); one more is refused with 503.
+    /// Most jobs waiting (the running ones not counted); one more is refused with 503.
     let maxQueue: Int
-    private let context: InferenceContext
+    private let slots: [InferenceContext]
     // guarded by `condition`
     private let condition = NSCondition()
     private var pending: [GenerationJob] = []
-    private var running: GenerationJob?
+    /// The job each slot runs, nil when free.
+    private var running: [GenerationJob?]
+    /// The start number of each slot's last job (0: none yet).
+    private var lastStart: [Int]
     private var arrivals = 0
     private var starts = 0
     private var stopping = false
@@ -104,14 +110,20 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         var generatedTokens: Int
     }
 
-    init(modelID: String, context: InferenceContext, maxQueue: Int) {
+    /// A scheduler running jobs on `slots` (distinct contexts of one model), a thread each.
+    init(modelID: String, slots: [InferenceContext], maxQueue: Int) {
+        precondition(!slots.isEmpty)
         self.modelID = modelID
-        self.context = context
+        self.slots = slots
         self.maxQueue = maxQueue
-        let thread = Thread { [self] in loop() }
-        thread.name = "sirocco-serve \(modelID)"
-        thread.stackSize = 8 << 20
-        thread.start()
+        running = Array(repeating: nil, count: slots.count)
+        lastStart = Array(repeating: 0, count: slots.count)
+        for slot in slots.indices {
+            let thread = Thread { [self] in loop(slot: slot) }
+            thread.name = slots.count == 1 ? "sirocco-serve \(modelID)" : "sirocco-serve \(modelID) \(slot + 1)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
     }
 
     func submit(_ request: GenerationRequest) throws(APIError) -> GenerationJob {
@@ -119,13 +131,13 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         defer { condition.unlock() }
         if stopping { throw .shuttingDown }
         guard pending.count < maxQueue else {
-            let estimate = meanJobSeconds * Double(pending.count + 1)
+            let estimate = meanJobSeconds * Double(pending.count + 1) / Double(slots.count)
             throw .queueFull(model: modelID, limit: maxQueue, retryAfter: Int(min(60, max(1, estimate.rounded(.up)))))
         }
         arrivals += 1
         let job = GenerationJob(request: request, arrival: arrivals) { [weak self] job in self?.dropIfWaiting(job) }
         pending.append(job)
-        condition.signal()
+        condition.broadcast()
         return job
     }
 
@@ -134,14 +146,14 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         stopping = true
         let waiting = pending
         pending.removeAll()
-        let current = running
+        let current = running.compactMap { $0 }
         condition.broadcast()
         condition.unlock()
         for job in waiting {
             job.yield(.failed(.shuttingDown))
             job.finish()
         }
-        current?.cancel()
+        current.forEach { $0.cancel() }
     }
 
     /// Jobs waiting now.
@@ -149,6 +161,13 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return pending.count
+    }
+
+    /// Jobs running now.
+    var runningCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return running.compactMap { $0 }.count
     }
 
     /// How the last 64 jobs that ran ended, oldest first.
@@ -167,10 +186,28 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         if index != nil { job.finish() }
     }
 
-    private func loop() {
+    /// The free slot a job with `prompt` takes (nil: none is free): one whose cache it continues
+    /// — all of it but the last `continuationSlack` tokens, as a conversation's next turn does —
+    /// the longest such; else the one used least recently (an empty one first), so other
+    /// conversations keep their caches longest. A cache that shares only a system prompt is not
+    /// taken: its conversation would lose more than the new one saves. Called under the lock: a
+    /// free slot's context is not in use.
+    private func bestFreeSlot(for prompt: [TokenID]) -> Int? {
+        let free = slots.indices.filter { running[$0] == nil }
+        let continued = free.map { ($0, slots[$0].sharedPrefixLength(with: prompt)) }
+            .filter { slot, shared in shared > 0 && slots[slot].position - shared <= Self.continuationSlack }
+        if let best = continued.max(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }) { return best.0 }
+        return free.min { lastStart[$0] < lastStart[$1] }
+    }
+
+    /// Cached tokens a continuing prompt may differ in: an answer cut at its token limit ends
+    /// mid-word, and the client's copy of it may split into other tokens.
+    static let continuationSlack = 4
+
+    private func loop(slot: Int) {
         while true {
             condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
+            while !stopping && (pending.isEmpty || bestFreeSlot(for: pending[0].request.prompt) != slot) { condition.wait() }
             if stopping {
                 condition.unlock()
                 return
@@ -178,24 +215,28 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
             let job = pending.removeFirst()
             starts += 1
             let timing = QueueTiming(arrival: job.arrival, start: starts, waitSeconds: (ContinuousClock.now - job.enqueued).seconds)
-            running = job
+            running[slot] = job
+            lastStart[slot] = starts
+            // the next job may now be another free slot's
+            condition.broadcast()
             condition.unlock()
 
             let began = ContinuousClock.now
-            let outcome = run(job, timing: timing)
+            let outcome = run(job, on: slots[slot], timing: timing)
             let seconds = (ContinuousClock.now - began).seconds
 
             condition.lock()
-            running = nil
+            running[slot] = nil
             meanJobSeconds = 0.8 * meanJobSeconds + 0.2 * seconds
             finished.append(outcome)
             if finished.count > 64 { finished.removeFirst() }
+            condition.broadcast()
             condition.unlock()
         }
     }
 
-    /// Runs one job on this thread, streaming its text.
-    private func run(_ job: GenerationJob, timing: QueueTiming) -> FinishedJob {
+    /// Runs one job on this thread and `context`, streaming its text.
+    private func run(_ job: GenerationJob, on context: InferenceContext, timing: QueueTiming) -> FinishedJob {
         defer { job.finish() }
         job.yield(.started(timing))
         if job.isCancelled { return FinishedJob(arrival: job.arrival, stop: nil, generatedTokens: 0) }

@@ -148,7 +148,7 @@ struct APIResponder: HTTPResponder {
         }
         var headers = outcome.timing?.headers ?? [:]
         headers[.connection] = "close"
-        let usage = UsageBody(promptTokens: submitted.job.request.prompt.count, completionTokens: stats.generatedTokens)
+        let usage = UsageBody(submitted.job.request, stats)
         return submitted.format.whole(submitted.header, text: outcome.text, reason: finishReason(stop), usage: usage, headers: headers)
     }
 
@@ -188,7 +188,7 @@ struct APIResponder: HTTPResponder {
             case let .finished(stop, stats):
                 try await writer.write(format.finishEvent(header, finishReason(stop)))
                 if submitted.parameters.includeUsage {
-                    let usage = UsageBody(promptTokens: submitted.job.request.prompt.count, completionTokens: stats.generatedTokens)
+                    let usage = UsageBody(submitted.job.request, stats)
                     try await writer.write(format.usageEvent(header, usage))
                 }
                 try await writer.write(JSONResponse.done)

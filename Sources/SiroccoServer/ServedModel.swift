@@ -5,25 +5,36 @@
 import Foundation
 import SiroccoEngine
 
-/// A model served under an id (a catalog name or a file name), with its own context.
+/// A model served under an id (a catalog name or a file name), with its own contexts.
 public final class ServedModel: Sendable {
     /// The `model` requests name, listed by `GET /v1/models`.
     public let id: String
     public let model: Model
-    /// The context's length in tokens: prompt and answer together.
+    /// Each context's length in tokens: prompt and answer together.
     public let contextLength: Int
-    let context: InferenceContext
+    /// The contexts requests run on, one each at a time: several answer concurrent requests
+    /// together, one pass over the weights a step.
+    let slots: [InferenceContext]
     let format: ChatFormat
     /// When the model file was last changed (the list's `created`), seconds since 1970.
     let created: Int
 
-    /// Prepares `model` to be served as `id`: a context of `contextLength` tokens on `threads`
-    /// threads; throws when the cache type does not fit the model.
-    public init(id: String, model: Model, contextLength: Int, threads: Int, cacheType: KVCacheType = .f16) throws {
+    /// Prepares `model` to be served as `id`: `parallel` contexts of `contextLength` tokens each,
+    /// decoded together on `threads` threads; throws when the cache type does not fit the model.
+    /// A cache takes memory only as its cells fill.
+    public init(id: String, model: Model, contextLength: Int, threads: Int, cacheType: KVCacheType = .f16,
+                parallel: Int = 1) throws {
+        precondition(parallel >= 1)
         self.id = id
         self.model = model
         self.contextLength = contextLength
-        context = try InferenceContext(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
+        let batcher = parallel > 1 ? SequenceBatcher(model: model, threads: threads) : nil
+        slots = try (0..<parallel).map { _ in
+            let context = try InferenceContext(model: model, contextLength: contextLength, threads: batcher == nil ? threads : 1,
+                                               cacheType: cacheType)
+            context.batcher = batcher
+            return context
+        }
         format = ChatFormat.forModel(model)
         let modified = (try? FileManager.default.attributesOfItem(atPath: model.file.path)[.modificationDate]) as? Date
         created = Int((modified ?? Date()).timeIntervalSince1970)

@@ -112,6 +112,7 @@ final class ServeProcess: @unchecked Sendable {
         (["--port", "0", "--model", "/nonexistent/model.gguf"], [:], "No such file"),
         (["--port", "0", "--model", "no-such-model:7b"], [:], "no-such-model:7b"),
         (["--port", "70000"], [:], "--port must be between 0 and 65535"),
+        (["--port", "0", "--parallel", "0"], [:], "--parallel must be between 1 and 64, got 0"),
         (["--port", "0", "--host", "not a host!", "--no-api-key"], [:], "cannot listen on not a host!:0: no such host"),
         (["--port", "0", "--model", "x", "--api-key-env", "A", "--no-api-key"], [:], "contradict"),
     ])

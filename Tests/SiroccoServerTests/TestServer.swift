@@ -38,14 +38,16 @@ final class RunningServer: Sendable {
         self.task = task
     }
 
-    /// Serves SmolLM2 as each of `ids` (one context each) with `options` on a free port.
+    /// Serves SmolLM2 as each of `ids` (`parallel` contexts each) with `options` on a free port.
     static func start(_ options: ServerOptions = ServerOptions(), ids: [String] = ["smollm2"],
-                      contextLength: Int = 1024) async throws -> RunningServer {
+                      contextLength: Int = 1024, parallel: Int = 1) async throws -> RunningServer {
         let model = try TestModel.load()
         var options = options
         options.host = "127.0.0.1"
         options.port = 0
-        let served = try ids.map { try ServedModel(id: $0, model: model, contextLength: contextLength, threads: 1) }
+        let served = try ids.map {
+            try ServedModel(id: $0, model: model, contextLength: contextLength, threads: parallel > 1 ? 2 : 1, parallel: parallel)
+        }
         let server = try InferenceServer(models: served, options: options)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
@@ -87,8 +89,8 @@ final class RunningServer: Sendable {
 
 /// Runs `body` with a server, stopping it afterwards whatever happens.
 func withServer<T>(_ options: ServerOptions = ServerOptions(), ids: [String] = ["smollm2"], contextLength: Int = 1024,
-                   _ body: (RunningServer) async throws -> T) async throws -> T {
-    let server = try await RunningServer.start(options, ids: ids, contextLength: contextLength)
+                   parallel: Int = 1, _ body: (RunningServer) async throws -> T) async throws -> T {
+    let server = try await RunningServer.start(options, ids: ids, contextLength: contextLength, parallel: parallel)
     do {
         let result = try await body(server)
         await server.stop()
