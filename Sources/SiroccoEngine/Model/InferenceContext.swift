@@ -128,15 +128,13 @@ public final class InferenceContext: @unchecked Sendable {
         precondition(newTokens.count <= batchSize, "a draft longer than the batch size")
         try checkFits(newTokens)
         let vocab = model.config.vocabularySize
-        var block = [Float](repeating: 0, count: newTokens.count * vocab)
+        let block = runner.logitsBlock(rows: newTokens.count)
         newTokens.withUnsafeBufferPointer { batch in
-            block.withUnsafeMutableBufferPointer { logits in
-                runner.run(batch, sequences: [SequenceRows(cache: cache, start: cache.count, rows: 0..<batch.count, asSingleTokens: true)],
-                           logitRows: Array(0..<batch.count), logits: logits.baseAddress!)
-            }
+            runner.run(batch, sequences: [SequenceRows(cache: cache, start: cache.count, rows: 0..<batch.count, asSingleTokens: true)],
+                       logitRows: Array(0..<batch.count), logits: block)
         }
         tokens.append(contentsOf: newTokens)
-        let result = (0..<newTokens.count).map { r in Array(block[r * vocab..<(r + 1) * vocab]) }
+        let result = (0..<newTokens.count).map { r in Array(UnsafeBufferPointer(start: block + r * vocab, count: vocab)) }
         logitsBuffers[current] = result[result.count - 1]
         return result
     }

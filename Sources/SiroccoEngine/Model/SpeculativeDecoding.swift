@@ -189,10 +189,14 @@ struct TokenDecoder {
     }
 
     /// The largest softmax probability of `logits`: how sure a greedy draft is of its token.
+    /// Logits more than 20 below the top are left out of the sum (each weighs under 2.1e-9 of
+    /// the top's; all of a 152k vocabulary under 3.2e-4): expf then runs on a handful of the
+    /// 151,936 logits of a drafted token, not on all of them (0.3 ms a token).
     static func topProbability(_ logits: [Float]) -> Float {
         guard let top = logits.max() else { return 0 }
+        let floor = top - 20
         var sum: Float = 0
-        for l in logits { sum += expf(l - top) }
+        for l in logits where l > floor { sum += expf(l - top) }
         return 1 / sum
     }
 }
