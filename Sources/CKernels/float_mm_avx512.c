@@ -38,7 +38,7 @@ SK_INLINE void mm_float16(const int kind, const int NR, const int NC, int64_t n,
             UNROLL for (int u = 0; u < 2; u++) acc[r][c][u] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        if (NC == 1) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(sk_float_weight_at(kind, wp[r], i), 32 * sk_float_weight_size(kind));
+        if (NC <= SK_STREAM_TOKENS) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(sk_float_weight_at(kind, wp[r], i), 32 * sk_float_weight_size(kind));
         UNROLL for (int u = 0; u < 2; u++) {
             __m512 wv[3];
             UNROLL for (int r = 0; r < NR; r++) wv[r] = load_w16(kind, wp[r], i + 16 * u);

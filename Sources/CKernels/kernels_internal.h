@@ -143,6 +143,13 @@ SK_INLINE int64_t sk_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m
 /// hardware prefetchers stop at page boundaries (rows streamed from DRAM: ~1.5x faster).
 #define SK_STREAM_AHEAD 4096
 
+/// Tokens up to which a multi-token kernel prefetches the weights it reads. sk_matmul hands a
+/// kernel at most 4 tokens a call, so a batch of 2–4 rows (sequences decoded together, a draft's
+/// catch-up) reads each weight once, from memory, as one token does: without the prefetch two
+/// rows of Qwen2.5-0.5B (Q5_0/Q8_0) cost more than two single tokens. The later token groups of a
+/// bigger batch find the tile in L2, where a prefetch costs an instruction per line.
+#define SK_STREAM_TOKENS 4
+
 /// Prefetches the 64-byte lines of [p, p + bytes) SK_STREAM_AHEAD bytes further on.
 SK_INLINE void sk_prefetch_stream(const void *p, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)p + SK_STREAM_AHEAD + o, 0, 3);

@@ -364,7 +364,7 @@ SK_INLINE void b32_step(const int kind, const int NR, const int NC, const int M,
     const size_t abs_ = hm ? sizeof(block_q8_1) : sizeof(block_q8_0);
     const size_t aqo = hm ? 4 : 2;
     const __m256 koff = _mm256_set1_ps(kind_offset(kind));
-    if (NC == 1) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(wp[r] + (size_t)i * wbs, (size_t)M * wbs);
+    if (NC <= SK_STREAM_TOKENS) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(wp[r] + (size_t)i * wbs, (size_t)M * wbs);
     __m256 wd[MAXR], wm[MAXR];
     UNROLL for (int r = 0; r < NR; r++) {
         wd[r] = gather_h(M, wp[r] + (size_t)i * wbs, wbs);
@@ -547,7 +547,7 @@ SK_INLINE void mm_q45_K(const int is5, const int NR, const int NC, int64_t n, co
         __m256i hb[MAXR];
         UNROLL for (int r = 0; r < NR; r++) {
             const uint8_t *b = wp[r] + (size_t)i * wbs;
-            if (NC == 1) sk_prefetch_stream(b, wbs);
+            if (NC <= SK_STREAM_TOKENS) sk_prefetch_stream(b, wbs);
             // both layouts start with d, dmin, scales[12]
             wd[r] = h8(b);
             wdm[r] = h8(b + 2);
@@ -632,7 +632,7 @@ SK_INLINE void mm_q6_K(const int NR, const int NC, int64_t n, const void *SK_RES
         __m256i sch[MAXR][2];  // int16 scales 0-7 (half 0) or 8-15 (half 1) in both 128-bit lanes
         __m256i sumi[MAXR][MAXC];
         UNROLL for (int r = 0; r < NR; r++) {
-            if (NC == 1) sk_prefetch_stream(&wp[r][i], sizeof(block_q6_K));
+            if (NC <= SK_STREAM_TOKENS) sk_prefetch_stream(&wp[r][i], sizeof(block_q6_K));
             sc8[r] = _mm_loadu_si128((const __m128i *)wp[r][i].scales);
             const __m256i s16 = _mm256_cvtepi8_epi16(sc8[r]);
             sch[r][0] = _mm256_permute2x128_si256(s16, s16, 0x00);
@@ -718,7 +718,7 @@ SK_INLINE void mm_q23_K(const int is3, const int NR, const int NC, int64_t n, co
         __m256i sumi[MAXR][MAXC];
         UNROLL for (int r = 0; r < NR; r++) {
             const uint8_t *b = wp[r] + (size_t)i * wbs;
-            if (NC == 1) sk_prefetch_stream(b, wbs);
+            if (NC <= SK_STREAM_TOKENS) sk_prefetch_stream(b, wbs);
             if (is3) {
                 const block_q3_K *x = (const block_q3_K *)b;
                 sc16[r] = q3k_scales(x->scales);
@@ -798,7 +798,7 @@ SK_INLINE void mm_iq4_xs(const int NR, const int NC, int64_t n, const void *SK_R
         int32_t scd[MAXR][8];
         __m256i sumi[MAXR][MAXC];
         UNROLL for (int r = 0; r < NR; r++) {
-            if (NC == 1) sk_prefetch_stream(&wp[r][i], sizeof(block_iq4_xs));
+            if (NC <= SK_STREAM_TOKENS) sk_prefetch_stream(&wp[r][i], sizeof(block_iq4_xs));
             UNROLL for (int b = 0; b < 8; b++) scd[r][b] = (int32_t)((uint32_t)(uint16_t)sk_iq4xs_scale(&wp[r][i], b) * 0x10001u);
             UNROLL for (int c = 0; c < NC; c++) sumi[r][c] = _mm256_setzero_si256();
         }
@@ -854,7 +854,7 @@ SK_INLINE void mm_float(const int kind, const int NR, const int NC, int64_t n, c
             UNROLL for (int u = 0; u < 2; u++) acc[r][c][u] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        if (NC == 1) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(sk_float_weight_at(kind, wp[r], i), 16 * sk_float_weight_size(kind));
+        if (NC <= SK_STREAM_TOKENS) UNROLL for (int r = 0; r < NR; r++) sk_prefetch_stream(sk_float_weight_at(kind, wp[r], i), 16 * sk_float_weight_size(kind));
         UNROLL for (int u = 0; u < 2; u++) {
             __m256 wv[MAXR];
             UNROLL for (int r = 0; r < NR; r++) wv[r] = load_w8(kind, wp[r], i + 8 * u);
