@@ -58,8 +58,8 @@ extension BenchCommand {
                                  threads: threadsEach, cacheType: cacheType)
         }
         for context in contexts {
-            context.adaptsThreadCount = !fixedThreads
             context.batcher = batcher
+            context.adaptsThreadCount = !fixedThreads
         }
         let vocab = model.config.vocabularySize
         let ready = DispatchGroup(), start = DispatchSemaphore(value: 0), done = DispatchGroup()

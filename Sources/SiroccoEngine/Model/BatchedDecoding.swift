@@ -100,8 +100,9 @@ public final class SequenceBatcher: @unchecked Sendable {
         init(_ step: SequenceStep) { self.step = step }
     }
 
-    /// A batcher running on `threads` threads, for batches of up to `maxBatch` rows.
-    public init(model: Model, threads: Int, maxBatch: Int = 512) {
+    /// A batcher running on `threads` threads, for batches of up to `maxBatch` rows (a context's
+    /// default batch size: its scratch buffers are those of one context).
+    public init(model: Model, threads: Int, maxBatch: Int = 256) {
         model.prepareForInference()
         self.model = model
         runner = ForwardRunner(model: model, maxBatch: maxBatch, threads: threads)

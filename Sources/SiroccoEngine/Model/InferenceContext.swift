@@ -10,17 +10,20 @@ public final class InferenceContext: @unchecked Sendable {
     public let contextLength: Int
     /// Tokens evaluated in one forward call (longer inputs are split into batches of this size).
     public let batchSize: Int
-    let runner: ForwardRunner
+    /// This context's threads and scratch buffers, made on first use: a context decoded on a
+    /// batcher runs its calls on the batcher's and may never need its own.
+    private(set) lazy var runner = ForwardRunner(model: model, maxBatch: batchSize, threads: runnerThreads)
+    private let runnerThreads: Int
     /// Two logits buffers used in turn: the array a caller holds from the last call is not the one
     /// the next call writes, so the next write needs no copy (copy-on-write would copy a buffer
     /// still referenced — 1 MB per token for a 262k vocabulary).
     private var logitsBuffers: [[Float]]
     private var current = 0
     /// Whether the thread count adapts to a busy machine (on by default); off, every call runs on
-    /// all `threadCount` threads.
+    /// all `threadCount` threads. With a batcher, this is the batcher's setting, for all its contexts.
     public var adaptsThreadCount: Bool {
-        get { runner.adaptsThreadCount }
-        set { runner.adaptsThreadCount = newValue }
+        get { (batcher?.runner ?? runner).adaptsThreadCount }
+        set { (batcher?.runner ?? runner).adaptsThreadCount = newValue }
     }
     /// Decodes this sequence together with others of the same model (see SequenceBatcher): every
     /// `evaluate` goes through it. Set before use, not while a call runs.
@@ -55,7 +58,7 @@ public final class InferenceContext: @unchecked Sendable {
         self.model = model
         self.contextLength = max(1, contextLength)
         self.batchSize = max(1, min(batchSize, self.contextLength))
-        runner = ForwardRunner(model: model, maxBatch: self.batchSize, threads: threads)
+        runnerThreads = threads
         cache = KVCache(layerCount: c.layerCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
                         capacity: self.contextLength, windows: c.layerWindows, type: validCacheType,
                         batchCapacity: self.batchSize)
