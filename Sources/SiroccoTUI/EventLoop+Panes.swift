@@ -77,6 +77,6 @@ extension EventLoop {
            !sessions.dropLast().contains(where: { ($0 as? ChatSession)?.model === local.model }) {
             EventLoop.prefault(local.model)
         }
-        dispatch(.paneOpened(EventLoop.pane(sessions.count - 1, for: session)))
+        dispatch(.paneOpened(EventLoop.pane(sessions.count - 1, for: session, draftModel: options.draftModelPath)))
     }
 }

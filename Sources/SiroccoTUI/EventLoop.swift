@@ -267,7 +267,7 @@ final class EventLoop {
             self.sessions = sessions
             work = sessions.map { _ in SerialWork() }
             if state.quitting { running = false; return }
-            dispatch(.panesReady(sessions.enumerated().map { i, session in EventLoop.pane(i, for: session) }))
+            dispatch(.panesReady(sessions.enumerated().map { i, session in EventLoop.pane(i, for: session, draftModel: options.draftModelPath) }))
             if options.resume { resume() }
             prefaultModels()
             for (kind, messages) in startupNotices { dispatch(.notes(pane: 0, kind: kind, messages)) }
@@ -299,7 +299,7 @@ final class EventLoop {
 
     /// A new pane's state for `session`: its model (and server), template, settings and numbers,
     /// and the notes it opens with (completion mode on a base model, the system prompt).
-    static func pane(_ i: Int, for session: any ChatBackend) -> PaneState {
+    static func pane(_ i: Int, for session: any ChatBackend, draftModel: String? = nil) -> PaneState {
         var pane: PaneState
         switch session.location {
         case let .remote(baseURL, model):
@@ -307,6 +307,7 @@ final class EventLoop {
             pane = PaneState(index: i, modelName: TerminalText.escaped(EventLoop.remoteDisplayName(model)), modelPath: baseURL,
                              templateName: PaneState.serverTemplate, threads: 0)
             pane.host = session.location.host.map(TerminalText.escaped)
+            if draftModel != nil { pane.append(.notice, EventLoop.remoteDraftNote) }
         case let .local(path):
             pane = PaneState(index: i, modelName: "", modelPath: path, templateName: "", threads: 0)
         }
@@ -325,6 +326,9 @@ final class EventLoop {
         if let system = session.systemPrompt, !system.isEmpty { pane.append(.notice, "system prompt: \(system)") }
         return pane
     }
+
+    /// Why a server's pane answers without the chat's --draft-model: the server decodes.
+    static let remoteDraftNote = "--draft-model applies to the models that run here; this pane's server decodes on its own"
 
     /// Maps each local model's weights on a thread of its own, so the first answer does not fault
     /// them in (a resumed chat's next answer then costs only its new tokens); an answer sent at once

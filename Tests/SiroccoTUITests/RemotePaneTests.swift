@@ -42,6 +42,14 @@ struct RemotePaneTests {
         #expect(local.title == "SmolLM2" && !local.isRemote)
     }
 
+    /// A chat started with --draft-model says in a server's pane that the draft does not apply there.
+    @Test func aDraftModelIsSaidNotToApplyToAServersPane() {
+        let drafted = EventLoop.pane(0, for: ScriptedBackend(), draftModel: "/models/draft.gguf")
+        #expect(drafted.entries.contains { $0.kind == .notice && $0.text == EventLoop.remoteDraftNote })
+        let plain = EventLoop.pane(0, for: ScriptedBackend())
+        #expect(!plain.entries.contains { $0.text == EventLoop.remoteDraftNote })
+    }
+
     @Test(arguments: [
         ("/root/.cache/sirocco/models/SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf"),  // llama_cpp.server
         ("models/qwen2.5-coder-7b-q4_k_m.gguf", "qwen2.5-coder-7b-q4_k_m.gguf"),  // llama-server
