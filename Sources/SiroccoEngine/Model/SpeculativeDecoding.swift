@@ -270,10 +270,12 @@ struct DraftCostModel {
     /// Whether enough has been measured to say that no draft length beats the target alone: by
     /// the model, or by what recent rounds yielded against a token of the target alone.
     var showsDraftingDoesNotPay: Bool {
-        guard draftedSoFar >= 32, let t = targetSeconds else { return false }
+        guard draftedSoFar >= 16, let t = targetSeconds else { return false }
         if speedup(k: bestDraftLength(max: 16)) < 1 { return true }
         guard timed, let seconds = roundSeconds, roundTokens > 0 else { return false }
-        return seconds / roundTokens > 1.1 * t
+        // rounds a little slower than the target alone, kept on, cost the whole answer that much
+        // (prose at 0.85× with a 10% tolerance here); where drafting pays, rounds run far below T₁
+        return seconds / roundTokens > t
     }
 
     mutating func recordYield(tokens: Int, seconds: Double) {
