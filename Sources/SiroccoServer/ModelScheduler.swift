@@ -163,13 +163,6 @@ final class FIFOScheduler: GenerationScheduler, @unchecked Sendable {
         return pending.count
     }
 
-    /// Jobs running now.
-    var runningCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return running.compactMap { $0 }.count
-    }
-
     /// How the last 64 jobs that ran ended, oldest first.
     var recentlyFinished: [FinishedJob] {
         condition.lock()
