@@ -105,13 +105,14 @@ struct TokenDecoder {
     /// Positions the committed tokens fill (the target's cache may briefly hold more).
     var position: Int { committed.count }
 
-    /// Brings `context` to every committed token but the last, which it returns (still to evaluate):
-    /// what it holds beyond (rejected drafts) is taken back, what it lacks is evaluated.
-    private func catchUp(_ context: InferenceContext) throws -> TokenID {
+    /// Brings `context` to the committed tokens but the last `leaving` (at least the last one) and
+    /// returns those it still lacks, for the caller's next call: what it holds beyond them
+    /// (rejected drafts) is taken back, what it lacks before them is evaluated now.
+    private func catchUp(_ context: InferenceContext, leaving: Int) throws -> ArraySlice<TokenID> {
         context.truncate(to: min(context.sharedPrefixLength(with: committed), committed.count - 1))
-        let missing = committed[context.position..<committed.count - 1]
-        if !missing.isEmpty { try context.evaluate(Array(missing)) }
-        return committed[committed.count - 1]
+        let end = committed.count - leaving
+        if end > context.position { try context.evaluate(Array(committed[context.position..<end])) }
+        return committed[context.position...]
     }
 
     /// One speculative round: the draft proposes up to k tokens after `committed`, the target
@@ -119,7 +120,7 @@ struct TokenDecoder {
     /// the target's own next token.
     private mutating func round(sampler: inout SamplerChain, budget: Int, notice: (String) -> Void) throws {
         // the target's input: the committed tokens it lacks (one, normally)
-        let last = try catchUp(target)
+        let last = try catchUp(target, leaving: 1).last!
         let room = min(budget - 1, target.contextLength - target.position - 1)
         var k = 0
         if let draft, var stats = statistics, !stats.switchedOff {
@@ -139,15 +140,14 @@ struct TokenDecoder {
             let context = draft.context
             // the draft catches up: a prompt's worth first (not a round's cost), then the last token
             // or two (a kept draft it never evaluated) in the round's first call
-            context.truncate(to: min(context.sharedPrefixLength(with: committed), committed.count - 1))
-            if committed.count - context.position > 2 { try context.evaluate(Array(committed[context.position..<committed.count - 2])) }
+            let pending = try catchUp(context, leaving: 2)
             let t0 = monotonicNanoseconds()
             var settings = sampler.settings  // the target's, without the history-bound penalties
             settings.repeatPenalty = 1
             settings.frequencyPenalty = 0
             settings.presencePenalty = 0
             draftChain.settings = settings
-            var draftLogits = try context.evaluate(Array(committed[context.position...]))
+            var draftLogits = try context.evaluate(Array(pending))
             firstCallSeconds = Double(monotonicNanoseconds() - t0) / 1e9
             while drafts.count < k {
                 let (token, q) = draftChain.sampleWithDistribution(draftLogits)
