@@ -85,8 +85,9 @@ public final class SequenceBatcher: @unchecked Sendable {
     /// When the last step ended: the sequences it served come back together soon after.
     private var lastStepEnd: UInt64 = 0
     /// Steps run so far, and the sequences' requests they served (their ratio: sequences a step).
-    public private(set) var steps = 0
-    public private(set) var requestsServed = 0
+    public var steps: Int { condition.withLock { stepCount } }
+    public var requestsServed: Int { condition.withLock { servedCount } }
+    private var stepCount = 0, servedCount = 0
     /// How long a step waits for a sequence taking part that has not handed its tokens over yet
     /// (it may be sampling, or showing the last token), from the first request or the end of the
     /// last step, whichever is later: else sequences that sample at different speeds fall out of
@@ -149,8 +150,8 @@ public final class SequenceBatcher: @unchecked Sendable {
                 }
                 stepping = false
                 lastStepEnd = monotonicNanoseconds()
-                steps += 1
-                requestsServed += batch.count
+                stepCount += 1
+                servedCount += batch.count
                 condition.broadcast()
             } else {
                 let left = Self.lateness &- min(Self.lateness, monotonicNanoseconds() &- oldest)
